@@ -1,0 +1,181 @@
+"""Admin for Akeneo connections: list, create (tested live), tabbed edit page, test button.
+
+Only adapts HTTP to the services: the connection test lives in connections.services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from connections.crypto import CredentialsUnreadable
+from connections.forms import ConnectionChangeForm, ConnectionCreateForm
+from connections.history import field_changes
+from connections.models import Connection
+from connections.services import unique_connection_name, verify_connection
+
+MASK = "*****"
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("enabled", "Enabled"), ("disabled", "Disabled")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "enabled":
+            return queryset.filter(enabled=True)
+        if self.value() == "disabled":
+            return queryset.filter(enabled=False)
+        return queryset
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "base_url", "username", "status_display"]
+    list_display_links = ["name"]
+    search_fields = ["name", "base_url", "username"]
+    list_filter = [StatusFilter]
+    list_per_page = 25
+    actions = ["enable_selected", "disable_selected"]
+    change_form_template = "admin/connections/connection/change_form.html"
+
+    add_fieldsets = [(None, {"fields": ["base_url", "client_id", "secret", "username", "password"]})]
+    change_fieldsets = [
+        (None, {"fields": ["name", "base_url", "client_id", "secret", "username", "password", "enabled"]})
+    ]
+    # View-only users see masks, never the decrypted Client ID.
+    view_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "base_url",
+                    "masked_client_id",
+                    "masked_secret",
+                    "username",
+                    "masked_password",
+                    "status_display",
+                ]
+            },
+        )
+    ]
+
+    # --- list
+    @admin.display(description="Status", ordering="enabled")
+    def status_display(self, obj: Connection) -> str:
+        return obj.status
+
+    @admin.display(description="Client ID")
+    def masked_client_id(self, obj: Connection) -> str:
+        return MASK
+
+    @admin.display(description="Secret")
+    def masked_secret(self, obj: Connection) -> str:
+        return MASK
+
+    @admin.display(description="Password")
+    def masked_password(self, obj: Connection) -> str:
+        return MASK
+
+    @admin.action(description="Enable selected connections", permissions=["change"])
+    def enable_selected(self, request: HttpRequest, queryset) -> None:
+        self._set_enabled(request, queryset, True)
+
+    @admin.action(description="Disable selected connections", permissions=["change"])
+    def disable_selected(self, request: HttpRequest, queryset) -> None:
+        self._set_enabled(request, queryset, False)
+
+    def _set_enabled(self, request: HttpRequest, queryset, enabled: bool) -> None:
+        count = 0
+        for connection in queryset.exclude(enabled=enabled):  # save() so each change reaches History
+            connection.enabled = enabled
+            connection.save(update_fields=["enabled", "updated_at"])
+            count += 1
+        self.message_user(request, f"{count} connection(s) {'enabled' if enabled else 'disabled'}.")
+
+    # --- forms
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = ConnectionChangeForm if obj is not None else ConnectionCreateForm
+        kwargs["fields"] = None  # the fieldsets decide; non-model fields are declared on the forms
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        if not self.has_change_permission(request, obj):
+            return self.view_fieldsets
+        return self.change_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [field for _name, options in self.view_fieldsets for field in options["fields"]]
+        return []
+
+    def save_model(self, request, obj: Connection, form, change: bool) -> None:
+        if not change:
+            obj.name = unique_connection_name(obj.base_url)
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """A new connection always lands on its edit page, where migrations start."""
+        messages.success(request, f"Connection OK: “{obj}” was saved and enabled.")
+        return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[obj.pk]))
+
+    # --- pages
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "title": "Create Connection"}
+        return super().add_view(request, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        connection = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if connection is not None:
+            extra_context.update(
+                history_rows=field_changes(connection),
+                can_test_connection=self.has_test_permission(request),
+                masked=MASK,
+            )
+            try:
+                connection.credentials()
+            except CredentialsUnreadable as exc:
+                messages.error(request, str(exc))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context.get("adminform").form if context.get("adminform") else None
+        context["connection_test_explanation"] = getattr(form, "connection_test_explanation", "")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def has_test_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("connections.test_connection")
+
+    def get_urls(self):
+        urls = super().get_urls()
+        custom = [
+            path(
+                "<path:object_id>/test/",
+                self.admin_site.admin_view(require_POST(self.test_view)),
+                name="connections_connection_test",
+            )
+        ]
+        return custom + urls
+
+    def test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Re-test the stored credentials without saving anything."""
+        if not self.has_test_permission(request):
+            raise PermissionDenied
+        connection = get_object_or_404(Connection, pk=object_id)
+        result = verify_connection(connection)
+        if result.ok:
+            messages.success(request, f"{result.message}: Akeneo accepted the stored credentials.")
+        else:
+            messages.error(request, str(result))
+        return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[connection.pk]))

@@ -1,0 +1,37 @@
+"""Typed Akeneo errors. They carry status, Akeneo's message and the URL path, never a credential."""
+
+from __future__ import annotations
+
+
+class AkeneoError(Exception):
+    """Base class. `retryable` says whether the same call may succeed later (decided here, in one place)."""
+
+    retryable = False
+
+    def __init__(self, summary: str, *, status: int | None = None, akeneo_message: str = "", path: str = ""):
+        self.status = status
+        self.akeneo_message = akeneo_message
+        self.path = path
+        super().__init__(summary)
+
+
+class AkeneoUnreachable(AkeneoError):
+    """No HTTP answer: DNS failure, refused connection, TLS failure, timeout, reset."""
+
+    retryable = True
+
+    def __init__(self, summary: str, *, reason: str, path: str = ""):
+        self.reason = reason
+        super().__init__(summary, path=path)
+
+
+class AkeneoHTTPError(AkeneoError):
+    """Akeneo (or something in front of it) answered with an error status."""
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return self.status in {408, 429} or (self.status or 0) >= 500
+
+
+class AkeneoNotAnAPI(AkeneoError):
+    """Something answered, but not Akeneo's API: an HTML page, a redirect, a body that is not the JSON expected."""

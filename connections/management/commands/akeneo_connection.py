@@ -1,0 +1,102 @@
+"""`akeneo_connection test|create|list`: the same services as the admin, for scripts."""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from connections.akeneo.auth import Credentials
+from connections.base_url import normalize_base_url
+from connections.models import Connection
+from connections.services import (
+    CONNECTION_OK,
+    ConnectionNotSaved,
+    ConnectionTestResult,
+    create_connection,
+    verify_credentials,
+)
+
+ENV_FALLBACKS = {
+    "client_id": "AKENEO_CLIENT_ID",
+    "secret": "AKENEO_SECRET",
+    "username": "AKENEO_USERNAME",
+    "password": "AKENEO_PASSWORD",
+}
+
+
+class Command(BaseCommand):
+    help = "Test, create or list Akeneo connections."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True)
+        for action, description in (
+            ("test", "Test credentials against Akeneo without saving anything."),
+            ("create", "Test credentials, then save an enabled connection."),
+        ):
+            sub = actions.add_parser(action, help=description)
+            sub.add_argument(
+                "--base-url", required=True, help="Akeneo Base URL, e.g. https://your-instance.cloud"
+            )
+            for option, variable in ENV_FALLBACKS.items():
+                sub.add_argument(
+                    f"--{option.replace('_', '-')}",
+                    dest=option,
+                    help=f"defaults to ${variable} (prefer the variable for secrets: options show in ps)",
+                )
+            if action == "create":
+                sub.add_argument(
+                    "--name", default="", help="defaults to the Base URL's host (and path prefix)"
+                )
+        actions.add_parser("list", help="List connections.")
+
+    def handle(self, *args, **options) -> None:
+        action = options["action"]
+        if action == "list":
+            self._list()
+            return
+        credentials = self._credentials(options)
+        if action == "test":
+            result = verify_credentials(credentials)
+            if not result.ok:
+                self._fail(result)
+            self.stdout.write(CONNECTION_OK)
+            return
+        try:
+            connection = create_connection(credentials, name=options["name"] or "")
+        except ConnectionNotSaved as exc:
+            self._fail(exc.result)
+        self.stdout.write(f"{CONNECTION_OK}\nCreated connection {connection.pk}: {connection.name}")
+
+    def _credentials(self, options: dict) -> Credentials:
+        try:
+            base_url = normalize_base_url(options["base_url"])
+        except ValidationError as exc:
+            raise CommandError(f"--base-url: {exc.messages[0]}") from None
+        values = {}
+        for option, variable in ENV_FALLBACKS.items():
+            value = options.get(option) or os.environ.get(variable, "")
+            if not value:
+                raise CommandError(f"--{option.replace('_', '-')} (or ${variable}) is required")
+            values[option] = value
+        return Credentials(base_url=base_url, **values)
+
+    def _fail(self, result: ConnectionTestResult) -> NoReturn:
+        """The exact user message on stdout (scripts match it), the explanation on stderr, exit status 1."""
+        self.stdout.write(result.message)
+        if result.explanation:
+            self.stderr.write(result.explanation)
+        raise SystemExit(1)
+
+    def _list(self) -> None:
+        rows = [("ID", "NAME", "BASE URL", "USERNAME", "STATUS")]
+        rows += [
+            (str(c.pk), c.name, c.base_url, c.username, c.status) for c in Connection.objects.order_by("pk")
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        for row in rows:
+            self.stdout.write(
+                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            )

@@ -1,0 +1,206 @@
+"""Connection operations shared by the admin, the command line and (later) the migrations.
+
+`verify_credentials` is the one place that turns the outcome of Akeneo's token call into the message a user
+reads. Results and exceptions never carry a credential.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from connections.akeneo.auth import Credentials, request_password_token, token_url
+from connections.akeneo.errors import AkeneoError, AkeneoHTTPError, AkeneoNotAnAPI, AkeneoUnreachable
+from connections.base_url import name_from_base_url
+from connections.crypto import CredentialsUnreadable
+from connections.models import Connection
+
+logger = logging.getLogger(__name__)
+
+CONNECTION_OK = "Connection OK"
+API_NOT_FOUND = "The Akeneo API was not found at this Base URL"
+AUTHENTICATION_REJECTED = "Authentication was rejected"
+ACCESS_DENIED = "Access was denied by Akeneo"
+REQUEST_REJECTED = "Akeneo rejected the request"
+SERVER_ERROR = "Akeneo returned a server error"
+UNREACHABLE = "Could not reach the Akeneo server"
+
+# Words in a 400/422 body that mean "these credentials are wrong" (Akeneo's own messages and OAuth codes).
+# Akeneo's "…"grant_type", "username" or "password" is missing, empty or invalid" is not among them:
+# that is a malformed request, not wrong credentials.
+CREDENTIAL_HINTS = (
+    "invalid_grant",
+    "invalid_client",
+    "no user found",
+    "does not match any client",
+    "secret is invalid",
+    "bad credentials",
+    "invalid credentials",
+)
+
+
+@dataclass(frozen=True)
+class ConnectionTestResult:
+    ok: bool
+    message: str
+    explanation: str = ""
+    status: int | None = None
+
+    def __str__(self) -> str:
+        return self.message if not self.explanation else f"{self.message}. {self.explanation}"
+
+
+def timeouts() -> tuple[float, float]:
+    return (settings.AKENEO_CONNECT_TIMEOUT, settings.AKENEO_READ_TIMEOUT)
+
+
+def verify_credentials(credentials: Credentials) -> ConnectionTestResult:
+    """Ask Akeneo for a token with these credentials and say, in the user's terms, how it went."""
+    try:
+        request_password_token(credentials, timeout=timeouts())
+    except AkeneoError as error:
+        result = describe_failure(error, credentials)
+        logger.info("Akeneo connection test for %s failed: %s", credentials.base_url, result.message)
+        return result
+    logger.info("Akeneo connection test for %s succeeded", credentials.base_url)
+    return ConnectionTestResult(ok=True, message=CONNECTION_OK, explanation="", status=200)
+
+
+def describe_failure(error: AkeneoError, credentials: Credentials) -> ConnectionTestResult:
+    """Map a token-call failure to exactly one of the six user messages, with a short explanation."""
+    endpoint = token_url(credentials.base_url)
+    if isinstance(error, AkeneoUnreachable):
+        return ConnectionTestResult(
+            False,
+            UNREACHABLE,
+            f"{error.reason.capitalize()}. Check the host name and port, that the server is running and that "
+            "this machine can reach it.",
+        )
+    if isinstance(error, AkeneoNotAnAPI):
+        return ConnectionTestResult(
+            False,
+            API_NOT_FOUND,
+            f"{error}, not Akeneo's token answer, at {endpoint}. The Base URL is the address of the PIM "
+            "itself (with its path prefix, if any).",
+            error.status,
+        )
+    assert isinstance(error, AkeneoHTTPError)
+    status = error.status or 0
+    said = f" Akeneo said: “{error.akeneo_message}”." if error.akeneo_message else ""
+    if status in (404, 405):
+        return ConnectionTestResult(
+            False,
+            API_NOT_FOUND,
+            f"HTTP {status} at {endpoint}. The Base URL is the address of the PIM itself "
+            "(with its path prefix, if any).",
+            status,
+        )
+    if status == 401 or (status in (400, 422) and _about_credentials(error.akeneo_message)):
+        return ConnectionTestResult(
+            False,
+            AUTHENTICATION_REJECTED,
+            "Check the Client ID and Secret (Akeneo: Connect → Connection settings) and the API user's "
+            f"Username and Password.{said}",
+            status,
+        )
+    if status == 403:
+        return ConnectionTestResult(
+            False,
+            ACCESS_DENIED,
+            f"HTTP 403: the API user's role may lack web API access, or a firewall refuses this client.{said}",
+            status,
+        )
+    if status >= 500:
+        return ConnectionTestResult(
+            False,
+            SERVER_ERROR,
+            f"HTTP {status}: the PIM may be down or overloaded; try again later.{said}",
+            status,
+        )
+    if status == 429:
+        return ConnectionTestResult(
+            False,
+            REQUEST_REJECTED,
+            f"HTTP 429: too many requests; wait a little and try again.{said}",
+            status,
+        )
+    return ConnectionTestResult(False, REQUEST_REJECTED, f"HTTP {status}.{said}", status)
+
+
+def _about_credentials(message: str) -> bool:
+    lowered = message.lower()
+    return any(hint in lowered for hint in CREDENTIAL_HINTS)
+
+
+def verify_connection(connection: Connection) -> ConnectionTestResult:
+    """Test a stored connection's credentials (a key problem becomes a result, never a crash)."""
+    try:
+        credentials = connection.credentials()
+    except CredentialsUnreadable as exc:
+        return ConnectionTestResult(False, "The stored credentials cannot be read", str(exc))
+    return verify_credentials(credentials)
+
+
+class ConnectionNotSaved(Exception):
+    """The credentials failed the live test: nothing was saved."""
+
+    def __init__(self, result: ConnectionTestResult):
+        self.result = result
+        super().__init__(str(result))
+
+
+def unique_connection_name(base_url: str, *, exclude_pk: int | None = None) -> str:
+    """The name derived from the base URL, suffixed `-2`, `-3`… if another connection already has it."""
+    base = name_from_base_url(base_url)
+    taken = set(
+        Connection.objects.filter(Q(name=base) | Q(name__startswith=f"{base}-"))
+        .exclude(pk=exclude_pk)
+        .values_list("name", flat=True)
+    )
+    candidate, counter = base, 1
+    while candidate in taken:
+        counter += 1
+        candidate = f"{base}-{counter}"
+    return candidate
+
+
+def create_connection(credentials: Credentials, *, name: str = "") -> Connection:
+    """Test the credentials live, then save an enabled connection named from its base URL (or `name`)."""
+    result = verify_credentials(credentials)
+    if not result.ok:
+        raise ConnectionNotSaved(result)
+    connection = Connection(base_url=credentials.base_url, username=credentials.username, enabled=True)
+    connection.set_credentials(
+        client_id=credentials.client_id, secret=credentials.secret, password=credentials.password
+    )
+    for _attempt in range(3):  # a concurrent create may take the same derived name
+        connection.name = name or unique_connection_name(credentials.base_url)
+        try:
+            with transaction.atomic():
+                connection.save()
+            return connection
+        except IntegrityError:
+            if name:
+                raise
+    raise IntegrityError("Could not find a free connection name")
+
+
+def rotate_encryption_keys() -> tuple[int, list[int]]:
+    """Re-encrypt every stored credential with the newest key. Returns (rotated, ids that no key opens).
+
+    Done with queryset updates so no history row (and no ciphertext) is written for a mere re-encryption.
+    """
+    rotated, unreadable = 0, []
+    for connection in Connection.objects.order_by("pk").iterator():
+        try:
+            fields = connection.rotated_ciphertexts()
+        except CredentialsUnreadable:
+            unreadable.append(connection.pk)
+            continue
+        Connection.objects.filter(pk=connection.pk).update(**fields)
+        rotated += 1
+    return rotated, unreadable

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class MigrationsRunsConfig(AppConfig):
+    """Migration runs, steps, logs and mappings: filled by the migrations issue."""
+
+    name = "migrations_runs"
+    verbose_name = "Akeneo Migration runs"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""MigrationRun, its steps, log lines and mappings arrive with the migrations issue."""
