@@ -104,7 +104,6 @@ class ConnectionAdmin(admin.ModelAdmin):
     # --- forms
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = ConnectionChangeForm if obj is not None else ConnectionCreateForm
-        kwargs["fields"] = None  # the fieldsets decide; non-model fields are declared on the forms
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
@@ -131,7 +130,13 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     # --- pages
     def add_view(self, request, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "title": "Create Connection"}
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Create Connection",
+            # Saving always lands on the new connection's edit page; "add another" would not.
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+        }
         return super().add_view(request, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

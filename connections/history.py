@@ -16,7 +16,7 @@ SECRET_REVISION_FIELDS = {
     "password_revision": "Password",
 }
 SHOWN_FIELDS = {"name": "Name", "base_url": "Akeneo Base URL", "username": "Username", "enabled": "Status"}
-IGNORED_FIELDS = ["created_at"]
+DIFFED_FIELDS = [*SHOWN_FIELDS, *SECRET_REVISION_FIELDS]
 
 
 @dataclass(frozen=True)
@@ -50,26 +50,24 @@ def field_changes(connection: Connection) -> list[FieldChange]:
         if previous is None or record.history_type == "+":
             rows.append(FieldChange(record.history_date, _who(record), "Connection", "", "created"))
         else:
-            delta = record.diff_against(previous, excluded_fields=IGNORED_FIELDS)
-            for change in delta.changes:
-                if change.field in SECRET_REVISION_FIELDS:
+            for field in DIFFED_FIELDS:
+                old, new = getattr(previous, field), getattr(record, field)
+                if old == new:
+                    continue
+                if field in SECRET_REVISION_FIELDS:
                     rows.append(
                         FieldChange(
-                            record.history_date,
-                            _who(record),
-                            SECRET_REVISION_FIELDS[change.field],
-                            "",
-                            "changed",
+                            record.history_date, _who(record), SECRET_REVISION_FIELDS[field], "", "changed"
                         )
                     )
-                elif change.field in SHOWN_FIELDS:
+                else:
                     rows.append(
                         FieldChange(
                             record.history_date,
                             _who(record),
-                            SHOWN_FIELDS[change.field],
-                            _display(change.field, change.old),
-                            _display(change.field, change.new),
+                            SHOWN_FIELDS[field],
+                            _display(field, old),
+                            _display(field, new),
                         )
                     )
         previous = record

@@ -77,7 +77,7 @@ def describe_failure(error: AkeneoError, credentials: Credentials) -> Connection
         return ConnectionTestResult(
             False,
             UNREACHABLE,
-            f"{error.reason.capitalize()}. Check the host name and port, that the server is running and that "
+            f"{error.reason[:1].upper()}{error.reason[1:]}. Check the host name and port, that the server is running and that "
             "this machine can reach it.",
         )
     if isinstance(error, AkeneoNotAnAPI):

@@ -1,0 +1,57 @@
+"""Shared fixtures: a real local fake Akeneo token endpoint, users with chosen permissions."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests.fake_akeneo import VALID, SilentServer, start_fake_akeneo
+
+
+@pytest.fixture(scope="session")
+def fake_akeneo():
+    server = start_fake_akeneo()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def silent_server():
+    server = SilentServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def short_timeouts(settings):
+    settings.AKENEO_CONNECT_TIMEOUT = 1.0
+    settings.AKENEO_READ_TIMEOUT = 1.0
+
+
+@pytest.fixture
+def valid_credentials() -> dict[str, str]:
+    return dict(VALID)
+
+
+@pytest.fixture
+def make_staff(django_user_model):
+    """A staff user holding exactly the given `connections` permissions (codenames)."""
+
+    def make(*codenames: str, username: str = "staff"):
+        user = django_user_model.objects.create_user(
+            username=username, password="pw-for-tests-123", is_staff=True
+        )
+        if codenames:
+            user.user_permissions.set(
+                Permission.objects.filter(content_type__app_label="connections", codename__in=codenames)
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="root", password="pw-for-tests-123", email="r@x.test"
+    )
