@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from connections.crypto import CredentialsUnreadable
@@ -129,6 +131,11 @@ class ConnectionAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[obj.pk]))
 
     # --- pages
+    @method_decorator(sensitive_post_parameters("client_id", "secret", "password"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Both add and change go through here: error reports (debug page, e-mails) must not show secrets."""
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),

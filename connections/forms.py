@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
 
 from connections.akeneo.auth import Credentials
 from connections.base_url import normalize_base_url
@@ -64,6 +65,7 @@ class ConnectionCreateForm(CredentialsTestMixin, forms.ModelForm):
     def clean_base_url(self) -> str:
         return normalize_base_url(self.cleaned_data["base_url"])
 
+    @sensitive_variables()
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
@@ -152,6 +154,7 @@ class ConnectionChangeForm(CredentialsTestMixin, forms.ModelForm):
             raise ValidationError("This field is required.")
         return value
 
+    @sensitive_variables()
     def clean(self):
         cleaned = super().clean()
         if self.errors:

@@ -1,4 +1,4 @@
-"""factory-boy factories. Connections get real (encrypted) credentials through set_credentials."""
+"""factory-boy factories. Connections get real (encrypted) credentials before their first save."""
 
 import factory
 
@@ -7,18 +7,20 @@ from tests.fake_akeneo import VALID
 
 
 class ConnectionFactory(factory.django.DjangoModelFactory):
+    """`ConnectionFactory(credentials={"secret": "x"})` overrides some of the VALID credentials."""
+
     class Meta:
         model = Connection
-        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"akeneo-{n}.example")
     base_url = factory.LazyAttribute(lambda o: f"https://{o.name}")
     username = VALID["username"]
     enabled = True
 
-    @factory.post_generation
-    def credentials(self, create, extracted, **kwargs):
-        values = {**{k: VALID[k] for k in ("client_id", "secret", "password")}, **(extracted or {})}
-        self.set_credentials(**values)
-        if create:
-            self.save()
+    @classmethod
+    def _create(cls, model_class, *args, credentials=None, **kwargs):
+        connection = model_class(*args, **kwargs)
+        values = {**{k: VALID[k] for k in ("client_id", "secret", "password")}, **(credentials or {})}
+        connection.set_credentials(**values)
+        connection.save()  # one save: one "created" history row, like the admin and the CLI
+        return connection

@@ -316,3 +316,32 @@ def test_wrong_encryption_key_gives_a_clear_message_not_a_crash(admin, connectio
     assert response.status_code == 302
     connection.refresh_from_db()
     assert connection.credentials().password == VALID["password"]
+
+
+def test_a_crash_while_saving_never_mails_secrets_to_admins(
+    admin, fake_akeneo, settings, monkeypatch, mailoutbox
+):
+    """Production error reports (mailed to ADMINS, also logged) list POST data and frame variables."""
+    import connections.forms
+
+    def explode(credentials):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(connections.forms, "verify_credentials", explode)
+    settings.DEBUG = False
+    settings.ADMINS = [("Ops", "ops@example.test")]
+    admin.raise_request_exception = False
+    response = admin.post(ADD_URL, create_payload(fake_akeneo.base_url()))
+    assert response.status_code == 500
+    [report] = mailoutbox
+    text = report.body + "".join(str(part[0]) for part in getattr(report, "alternatives", []))
+    assert "boom" in text and "base_url" in text  # it really is the report, with the POST data
+    for secret in (VALID["client_id"], VALID["secret"], VALID["password"]):
+        assert secret not in text
+
+
+def test_create_against_a_server_that_never_answers(admin, silent_server, short_timeouts):
+    response = admin.post(ADD_URL, create_payload(silent_server.url))
+    html = response.content.decode()
+    assert "Could not reach the Akeneo server" in html and "No answer within 1 seconds" in html
+    assert not Connection.objects.exists()

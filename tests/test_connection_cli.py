@@ -150,3 +150,9 @@ def test_real_process_exit_status(fake_akeneo):
     )
     assert (bad.returncode, bad.stdout.strip()) == (1, "Access was denied by Akeneo")
     assert VALID["secret"] not in bad.stdout + bad.stderr
+
+
+def test_server_that_never_answers(silent_server, short_timeouts):
+    code, out, err = run("test", *credential_args(silent_server.url))
+    assert (code, out.strip()) == (1, "Could not reach the Akeneo server")
+    assert "No answer within 1 seconds" in err

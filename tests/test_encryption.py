@@ -130,7 +130,8 @@ def test_production_without_key_refuses_to_start(tmp_path):
 
 
 def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"FIELD_ENCRYPTION_KEYS", "SECRET_KEY", "DEBUG"}}
+    # A clean environment, as on a server: nothing from the test process (e.g. DJANGO_ALLOW_ASYNC_UNSAFE).
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     env.update(
         DEBUG="0",
         SECRET_KEY="x" * 20 + "-production-secret-key-for-the-deploy-check-0123456789",
