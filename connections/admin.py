@@ -148,7 +148,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         connection = self.get_object(request, object_id)
-        extra_context = dict(extra_context or {})
+        extra_context = {**(extra_context or {}), "show_save_and_add_another": False}
         if connection is not None:
             extra_context.update(
                 history_rows=field_changes(connection),

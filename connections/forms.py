@@ -96,8 +96,15 @@ class ConnectionCreateForm(CredentialsTestMixin, forms.ModelForm):
 class ConnectionChangeForm(CredentialsTestMixin, forms.ModelForm):
     """Secret and Password show a mask of the stored value's length; blank or the mask keeps the stored value."""
 
-    base_url = forms.CharField(label="Akeneo Base URL", max_length=500)
-    client_id = forms.CharField(label="Client ID", max_length=500, required=False)
+    base_url = forms.CharField(
+        label="Akeneo Base URL", max_length=500, widget=forms.URLInput(attrs={"class": "vURLField"})
+    )
+    client_id = forms.CharField(
+        label="Client ID",
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
     secret = forms.CharField(
         label="Secret",
         max_length=500,
