@@ -144,9 +144,15 @@ FIELD_ENCRYPTION_KEYS = load_field_encryption_keys(
     os.environ.get("FIELD_ENCRYPTION_KEYS", ""), debug=DEBUG, key_file=VAR_DIR / "field-encryption.key"
 )
 
-# --- Akeneo HTTP timeouts (seconds) for the connection test and the client.
+# --- Akeneo HTTP client. Timeouts in seconds: the token call (and so the connection test) uses
+# AKENEO_READ_TIMEOUT; list pages and media use AKENEO_API_READ_TIMEOUT (big pages take longer).
 AKENEO_CONNECT_TIMEOUT = env_float("AKENEO_CONNECT_TIMEOUT", 5.0)
 AKENEO_READ_TIMEOUT = env_float("AKENEO_READ_TIMEOUT", 10.0)
+AKENEO_API_READ_TIMEOUT = env_float("AKENEO_API_READ_TIMEOUT", 60.0)
+AKENEO_MAX_ATTEMPTS = int(os.environ.get("AKENEO_MAX_ATTEMPTS", "6"))
+AKENEO_MAX_IN_FLIGHT = int(os.environ.get("AKENEO_MAX_IN_FLIGHT", "4"))
+AKENEO_TOKEN_REFRESH_BUFFER = env_float("AKENEO_TOKEN_REFRESH_BUFFER", 300.0)
+AKENEO_PAGE_SIZE = min(int(os.environ.get("AKENEO_PAGE_SIZE", "100")), 100)  # Akeneo refuses more than 100
 
 # --- Celery on Redis.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

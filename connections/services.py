@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from connections.akeneo.auth import Credentials, request_password_token, token_url
+from connections.akeneo.auth import Credentials, token_url
+from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.errors import AkeneoError, AkeneoHTTPError, AkeneoNotAnAPI, AkeneoUnreachable
 from connections.base_url import name_from_base_url
 from connections.crypto import CredentialsUnreadable
@@ -54,18 +55,20 @@ class ConnectionTestResult:
         return self.message if not self.explanation else f"{self.message}. {self.explanation}"
 
 
-def timeouts() -> tuple[float, float]:
-    return (settings.AKENEO_CONNECT_TIMEOUT, settings.AKENEO_READ_TIMEOUT)
-
-
 def verify_credentials(credentials: Credentials) -> ConnectionTestResult:
     """Ask Akeneo for a token with these credentials and say, in the user's terms, how it went."""
+    # The migrations' client, with one attempt: a person is waiting for the answer.
+    client = AkeneoClient(
+        credentials, ClientSettings.from_django(max_attempts=1, read_timeout=settings.AKENEO_READ_TIMEOUT)
+    )
     try:
-        request_password_token(credentials, timeout=timeouts())
+        client.authenticate()
     except AkeneoError as error:
         result = describe_failure(error, credentials)
         logger.info("Akeneo connection test for %s failed: %s", credentials.base_url, result.message)
         return result
+    finally:
+        client.close()
     logger.info("Akeneo connection test for %s succeeded", credentials.base_url)
     return ConnectionTestResult(ok=True, message=CONNECTION_OK, explanation="", status=200)
 

@@ -60,17 +60,36 @@ def request_password_token(
     session: requests.Session | None = None,
 ) -> Token:
     """Log in with the password grant. Raises AkeneoUnreachable, AkeneoHTTPError or AkeneoNotAnAPI."""
+    body = {"grant_type": "password", "username": credentials.username, "password": credentials.password}
+    return _request_token(credentials, body, timeout=timeout, session=session)
+
+
+def request_refresh_token(
+    credentials: Credentials,
+    refresh_token: str,
+    *,
+    timeout: tuple[float, float],
+    session: requests.Session | None = None,
+) -> Token:
+    """Trade a refresh token for a new token pair (Akeneo answers 422 when the refresh token is spent)."""
+    body = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return _request_token(credentials, body, timeout=timeout, session=session)
+
+
+def _request_token(
+    credentials: Credentials,
+    body: dict[str, str],
+    *,
+    timeout: tuple[float, float],
+    session: requests.Session | None,
+) -> Token:
     url = token_url(credentials.base_url)
     path = urlsplit(url).path
     http = session or requests.Session()
     try:
         response = http.post(
             url,
-            json={
-                "grant_type": "password",
-                "username": credentials.username,
-                "password": credentials.password,
-            },
+            json=body,
             headers={
                 "Authorization": basic_auth_header(credentials.client_id, credentials.secret),
                 "Accept": "application/json",
@@ -88,7 +107,7 @@ def request_password_token(
 
 
 def _parse_token_response(response: requests.Response, credentials: Credentials, path: str) -> Token:
-    body = _json_or_none(response)
+    body = json_or_none(response)
     if 300 <= response.status_code < 400:
         location = response.headers.get("Location", "")
         raise AkeneoNotAnAPI(
@@ -100,7 +119,7 @@ def _parse_token_response(response: requests.Response, credentials: Credentials,
         raise AkeneoHTTPError(
             f"Akeneo answered HTTP {response.status_code} on {path}",
             status=response.status_code,
-            akeneo_message=credentials.redact(_message_of(body, response)),
+            akeneo_message=credentials.redact(message_of(body, response)),
             path=path,
         )
     if (
@@ -122,14 +141,14 @@ def _parse_token_response(response: requests.Response, credentials: Credentials,
     )
 
 
-def _json_or_none(response: requests.Response) -> object | None:
+def json_or_none(response: requests.Response) -> object | None:
     try:
         return response.json()
     except (ValueError, json.JSONDecodeError):
         return None
 
 
-def _message_of(body: object | None, response: requests.Response) -> str:
+def message_of(body: object | None, response: requests.Response) -> str:
     """Akeneo's `message`, or an OAuth `error`/`error_description`, or the start of a plain-text body."""
     if isinstance(body, dict):
         parts = [str(body[key]) for key in ("message", "error", "error_description") if body.get(key)]

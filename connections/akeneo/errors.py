@@ -28,6 +28,8 @@ class AkeneoUnreachable(AkeneoError):
 class AkeneoHTTPError(AkeneoError):
     """Akeneo (or something in front of it) answered with an error status."""
 
+    retry_after: float | None = None  # seconds, from a Retry-After header on 429/503
+
     @property
     def retryable(self) -> bool:  # type: ignore[override]
         return self.status in {408, 429} or (self.status or 0) >= 500
@@ -35,3 +37,9 @@ class AkeneoHTTPError(AkeneoError):
 
 class AkeneoNotAnAPI(AkeneoError):
     """Something answered, but not Akeneo's API: an HTML page, a redirect, a body that is not the JSON expected."""
+
+
+class AkeneoMalformedResponse(AkeneoError):
+    """A 2xx answer whose body is not the JSON expected (truncated page, proxy page). Worth another try."""
+
+    retryable = True
