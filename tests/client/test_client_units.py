@@ -49,7 +49,9 @@ def test_links_resolve_against_the_base_url_keeping_its_prefix(href, expected):
     assert client().absolute(href) == expected
 
 
-@pytest.mark.parametrize(("header", "seconds"), [("3", 3.0), ("0", 0.0), (None, None), ("soon", None), ("9999", 300.0)])
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("3", 3.0), ("0", 0.0), (None, None), ("soon", None), ("9999", 300.0)]
+)
 def test_retry_after(header, seconds):
     assert parse_retry_after(header) == seconds
 
@@ -82,17 +84,25 @@ def test_list_urls_choose_the_pagination_akeneo_supports():
         "/pim/api/rest/v1/products-uuid",
         {"limit": "100", "pagination_type": "search_after"},
     )
-    assert query("attribute-options", parent="color") == ("/pim/api/rest/v1/attributes/color/options", {"limit": "100"})
-    assert query("reference-entity-records", parent="brands") == ("/pim/api/rest/v1/reference-entities/brands/records", {})
+    assert query("attribute-options", parent="color") == (
+        "/pim/api/rest/v1/attributes/color/options",
+        {"limit": "100"},
+    )
+    assert query("reference-entity-records", parent="brands") == (
+        "/pim/api/rest/v1/reference-entities/brands/records",
+        {},
+    )
     assert query("measurement-families") == ("/pim/api/rest/v1/measurement-families", {})
-    path, params = query("product-models", params={"search": {"parent": [{"operator": "EMPTY"}]}})
+    _path, params = query("product-models", params={"search": {"parent": [{"operator": "EMPTY"}]}})
     assert json.loads(params["search"]) == {"parent": [{"operator": "EMPTY"}]}
 
 
 def test_media_paths_keep_slashes():
     code = "7/5/8/e/758e39d48ea7b42a55091434fd3d8b6cf3189b7f_10806799_1356.jpg"
     assert AkeneoClient.media_download_path("product", code) == f"/api/rest/v1/media-files/{code}/download"
-    assert AkeneoClient.media_download_path("asset", "a/b c.png") == "/api/rest/v1/asset-media-files/a/b%20c.png"
+    assert (
+        AkeneoClient.media_download_path("asset", "a/b c.png") == "/api/rest/v1/asset-media-files/a/b%20c.png"
+    )
 
 
 def test_secrets_are_not_in_repr_of_credentials():
