@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "simple_history",
     "connections.apps.ConnectionsConfig",
     "migrations_runs.apps.MigrationsRunsConfig",
+    "demo_akeneo.apps.DemoAkeneoConfig",
 ]
 
 MIDDLEWARE = [

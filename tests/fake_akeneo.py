@@ -85,6 +85,8 @@ class FakeAkeneo:
     thread: threading.Thread
     requests: list[RecordedRequest] = field(default_factory=list)
     valid: dict[str, str] = field(default_factory=lambda: dict(VALID))
+    # GET answers (JSON) by exact path+query, else by path: lets a test serve chosen payloads to the client.
+    routes: dict[str, object] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -119,12 +121,18 @@ def _handler_for(fake_holder: list[FakeAkeneo]) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def _json(self, status: int, data: dict) -> None:
+        def _json(self, status: int, data: object) -> None:
             self._send(status, "application/json", json.dumps(data))
 
         def do_GET(self):
             self._read_and_record()
-            self._send(404, "text/html", "<html>Not found</html>")
+            routes = fake_holder[0].routes
+            path = self.path.partition("?")[0]
+            key = self.path if self.path in routes else path
+            if key in routes:
+                self._json(200, routes[key])
+            else:
+                self._send(404, "text/html", "<html>Not found</html>")
 
         def do_POST(self):
             body = self._read_and_record()

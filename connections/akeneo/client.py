@@ -177,7 +177,7 @@ class AkeneoClient:
         self._token: Token | None = None
         self._expires_at = 0.0
         self._products_path: str | None = None
-        self.stats = {"requests": 0, "retries": 0, "logins": 0, "refreshes": 0}
+        self.stats = {"requests": 0, "retries": 0, "logins": 0, "refreshes": 0, "bytes": 0}
         self._stats_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -190,9 +190,9 @@ class AkeneoClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _count(self, name: str) -> None:
+    def _count(self, name: str, amount: int = 1) -> None:
         with self._stats_lock:
-            self.stats[name] += 1
+            self.stats[name] += amount
 
     # ------------------------------------------------------------------ auth
     def authenticate(self) -> None:
@@ -328,6 +328,7 @@ class AkeneoClient:
         """A JSON call with retries. A body that is not JSON is retried too (proxies), then reported clearly."""
 
         def parse(response: requests.Response) -> Any:
+            self._count("bytes", len(response.content))
             try:
                 return response.json()
             except ValueError:
@@ -479,7 +480,9 @@ class AkeneoClient:
 
 def _embedded_items(data: Any, url: str) -> list[dict[str, Any]]:
     if isinstance(data, dict):
-        items = (data.get("_embedded") or {}).get("items")
+        embedded = data.get("_embedded") or {}
+        # `_items`: the official spec's own assets example spells it so; tolerate it rather than lose a page.
+        items = embedded.get("items", embedded.get("_items"))
         if isinstance(items, list):
             return items
     raise AkeneoMalformedResponse(

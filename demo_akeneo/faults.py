@@ -1,0 +1,112 @@
+"""Fault injection for the demo Akeneo: the failures a migration meets against a real, remote, rate-limited PIM.
+
+SPEC grammar (``--faults`` / ``start_demo_server(faults=...)``): comma-separated ``key=value`` pairs, e.g.
+``throttle_every=7,error_rate=0.05,slow_every=20,slow_seconds=0.5``.
+
+  throttle_every=K            every K-th counted request -> 429 {"code":429,...} with ``Retry-After: 1``
+  throttle_no_retry_after=1   ...and without the Retry-After header (Akeneo does not always send it)
+  error_rate=R                fraction 0..1 of counted requests -> 500 (JSON) or 503 (HTML), deterministic
+                              from the seed and the request counter
+  slow_every=K                every K-th counted request sleeps ``slow_seconds`` (default 1) before answering
+  slow_seconds=S
+  malformed_page=N            the N-th list page served answers 200 with a truncated JSON body (once)
+  reset_every=K               every K-th counted request: the connection is closed (RST) without an answer
+  max_concurrent=C            more than C requests in flight -> 429 (SaaS allows 4 per connection)
+  token_ttl=T                 access-token lifetime in seconds (same as --token-ttl; this one wins)
+  faults_on_token=1           also count and fault the token endpoint (by default it is never faulted)
+
+Counted requests are the API requests (``/api/rest/...``), plus token requests when ``faults_on_token=1``.
+When several faults hit the same request the order is: reset, throttle, error, then slow (which delays the
+normal answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from demo_akeneo.catalog import mix
+
+
+class FaultSpecError(ValueError):
+    """The SPEC string is not understood; the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    throttle_every: int = 0
+    throttle_no_retry_after: bool = False
+    error_rate: float = 0.0
+    slow_every: int = 0
+    slow_seconds: float = 1.0
+    malformed_page: int = 0
+    reset_every: int = 0
+    max_concurrent: int = 0
+    token_ttl: int | None = None
+    faults_on_token: bool = False
+
+    @classmethod
+    def parse(cls, spec: str | None) -> FaultConfig:
+        """Parse a SPEC string (empty or None means no faults)."""
+        if not spec or not spec.strip():
+            return cls()
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, object] = {}
+        for part in spec.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, sep, raw = part.partition("=")
+            key, raw = key.strip(), raw.strip()
+            if not sep or not raw:
+                raise FaultSpecError(f"fault {part!r}: expected key=value")
+            if key not in types:
+                raise FaultSpecError(f"unknown fault {key!r}; known: {', '.join(sorted(types))}")
+            values[key] = _convert(key, str(types[key]), raw)
+        config = cls(**values)  # type: ignore[arg-type]
+        if not 0.0 <= config.error_rate <= 1.0:
+            raise FaultSpecError("error_rate must be between 0 and 1")
+        return config
+
+    @property
+    def active(self) -> bool:
+        return self != FaultConfig(token_ttl=self.token_ttl)
+
+
+def _convert(key: str, typ: str, raw: str) -> object:
+    try:
+        if "bool" in typ:
+            if raw.lower() not in ("0", "1", "true", "false", "yes", "no"):
+                raise ValueError
+            return raw.lower() in ("1", "true", "yes")
+        if "float" in typ:
+            value: float = float(raw)
+        else:
+            value = int(raw)
+    except ValueError:
+        raise FaultSpecError(f"fault {key}={raw!r}: not a valid {typ.split('|')[0].strip()}") from None
+    if value < 0:
+        raise FaultSpecError(f"fault {key}={raw!r}: must not be negative")
+    return value
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with the n-th counted request."""
+
+    reset: bool = False
+    throttle: bool = False
+    error: int = 0  # 500 or 503, 0 = none
+    slow_seconds: float = 0.0
+
+
+def decide(config: FaultConfig, seed: int, n: int) -> Decision:
+    """The faults of counted request number `n` (1-based): pure, so tests can predict them."""
+    reset = bool(config.reset_every) and n % config.reset_every == 0
+    throttle = bool(config.throttle_every) and n % config.throttle_every == 0
+    error = 0
+    if config.error_rate > 0:
+        roll = mix(seed, 0xE7707, n)
+        if (roll % 1_000_000) / 1_000_000 < config.error_rate:
+            error = 500 if (roll >> 32) % 2 == 0 else 503
+    slow = config.slow_seconds if config.slow_every and n % config.slow_every == 0 else 0.0
+    return Decision(reset=reset, throttle=throttle, error=error, slow_seconds=slow)
