@@ -3,7 +3,9 @@
 #
 # .venv (installed when pyproject.toml changed), database migrations, an admin user, a private Redis on a free
 # loopback port (unless REDIS_URL is set), a Celery worker and Django's development server on
-# 127.0.0.1:${PORT:-8000}. Ctrl-C, SIGTERM or any of these processes exiting stops all of them.
+# 127.0.0.1:${PORT:-8000}, and the demo Akeneo server (unless DEMO_AKENEO=0) on 127.0.0.1:${DEMO_PORT:-8081} with
+# ${DEMO_PRODUCTS:-1000} products, so a migration can be tried without an Akeneo account.
+# Ctrl-C, SIGTERM or any of these processes exiting stops all of them.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -110,6 +112,23 @@ else
     info "redis-server listening on $REDIS_URL (log: var/redis/redis.log)"
 fi
 
+demo_summary="    Demo Akeneo:   not started (DEMO_AKENEO=0)"
+if [[ "${DEMO_AKENEO:-1}" != 0 ]]; then
+    section "Demo Akeneo server"
+    demo_port="${DEMO_PORT:-8081}"
+    if ! port_is_free "$demo_port"; then
+        warn "port $demo_port is taken: the demo Akeneo server uses a free port instead"
+        demo_port="$(free_port)"
+    fi
+    # Its documented default credentials: a local toy, listening on loopback only.
+    start "demo Akeneo" "$VENV_PY" manage.py serve_demo_akeneo --host "$HOST" --port "$demo_port" \
+        --products "${DEMO_PRODUCTS:-1000}"
+    wait_until 60 "${PIDS[-1]}" tcp_open "$HOST" "$demo_port" ||
+        die "The demo Akeneo server did not start listening on $HOST:$demo_port (see its output above)."
+    demo_summary="    Demo Akeneo:   Base URL http://$HOST:$demo_port  Client ID demo-client  Secret demo-secret
+                   Username demo  Password demo-password  (${DEMO_PRODUCTS:-1000} products)"
+fi
+
 section "Celery worker and web server"
 worker_name="akeneo-run-$PORT@$(hostname)"
 start "celery worker" "$VENV_DIR/bin/celery" -A akeneo_migration worker -l info --concurrency 2 -n "$worker_name"
@@ -138,6 +157,7 @@ ${_BOLD}==> Akeneo Migration is running${_RESET}
     Celery worker: $worker_name, concurrency 2, $worker_state
     Broker:        REDIS_URL=$(mask_url "$REDIS_URL")
     Database:      $database
+$demo_summary
     Press Ctrl-C to stop everything.
 
 EOF
