@@ -240,40 +240,35 @@ def test_malformed_page_is_retried_when_attempts_remain():
     assert client.stats["retries"] == 1
 
 
+def run_in_threads(count: int, work) -> list[Exception]:
+    """Run `work` in `count` threads at once; return what they raised."""
+    errors: list[Exception] = []
+
+    def guarded() -> None:
+        try:
+            work()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def test_at_most_four_requests_in_flight():
     """The demo answers 429 past 4 concurrent calls, like Akeneo SaaS; 8 threads share one client."""
     with demo(faults="max_concurrent=4", latency_ms=50) as server:
         with make_client(server, max_attempts=1) as client:
-            errors: list[Exception] = []
-
-            def worker() -> None:
-                try:
-                    for _ in range(5):
-                        list(client.items("locales", prefetch=False))
-                except Exception as exc:  # pragma: no cover - reported below
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=worker) for _ in range(8)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            errors = run_in_threads(
+                8, lambda: [list(client.items("locales", prefetch=False)) for _ in range(5)]
+            )
         assert errors == []
         assert server.stats.by_status.get(429, 0) == 0
         with make_client(server, max_attempts=1, max_in_flight=8) as greedy:
-            failures = []
-
-            def greedy_worker() -> None:
-                try:
-                    list(greedy.items("locales", prefetch=False))
-                except Exception as exc:
-                    failures.append(exc)
-
-            threads = [threading.Thread(target=greedy_worker) for _ in range(8)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            failures = run_in_threads(8, lambda: list(greedy.items("locales", prefetch=False)))
         assert failures  # without the gate the same load is throttled: the test can fail
 
 

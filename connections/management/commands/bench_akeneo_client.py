@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from connections.akeneo.auth import Credentials, request_password_token
 from connections.akeneo.client import AkeneoClient, ClientSettings
+from demo_akeneo.auth import DEFAULT_CREDENTIALS
 
 DEMO_CREDENTIALS = {
     "client_id": "bench-client",
@@ -51,10 +52,8 @@ def demo_server(products: int, latency_ms: int) -> Iterator[Credentials]:
         str(products),
     ]
     command += ["--latency-ms", str(latency_ms)]
-    for option, value in DEMO_CREDENTIALS.items():
-        command += [f"--{option.replace('_', '-')}", value]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-    credentials = Credentials(base_url=f"http://127.0.0.1:{port}", **DEMO_CREDENTIALS)
+    credentials = Credentials(base_url=f"http://127.0.0.1:{port}", **DEFAULT_CREDENTIALS)
     try:
         deadline = time.monotonic() + 30
         while True:
