@@ -1,1 +1,95 @@
-"""MigrationRun, its steps, log lines and mappings arrive with the migrations issue."""
+"""Migration runs: one run per start, one step per entity, log lines per step.
+
+A step's `cursor` is the resume point saved in the same transaction as the page it follows, so a worker killed
+mid-step loses at most the uncommitted page, and re-importing that page is harmless (upserts by code).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from connections.models import Connection
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+COUNTERS = ("read", "created", "updated", "unchanged", "skipped", "failed")
+
+
+class MigrationRun(models.Model):
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="migration_runs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    entities = models.JSONField(default=list, help_text="Entity codes, in dependency order.")
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("run_migration", "Can run a migration")]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} of {self.connection}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class MigrationStep(models.Model):
+    run = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="steps")
+    entity = models.CharField(max_length=64)
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    cursor = models.JSONField(
+        default=dict, blank=True, help_text="Where to resume: part, parent, next page URL."
+    )
+    read = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "entity"], name="one_step_per_entity_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} ({self.get_status_display()})"
+
+
+class MigrationLog(models.Model):
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    step = models.ForeignKey(MigrationStep, on_delete=models.CASCADE, related_name="logs")
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO, db_index=True)
+    code = models.CharField(max_length=255, blank=True, help_text="The Akeneo code of the record concerned.")
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return (
+            f"[{self.level}] {self.code}: {self.message}" if self.code else f"[{self.level}] {self.message}"
+        )

@@ -1,0 +1,77 @@
+"""Starting a run: guards, dependency order whatever the order asked, ids-only steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from migrations_runs.entities import ENTITY_CODES, in_dependency_order
+from migrations_runs.models import MigrationRun, Status
+from migrations_runs.services import MigrationNotStarted, request_cancel, start_run
+from tests.factories import ConnectionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_steps_follow_dependency_order_regardless_of_the_order_asked():
+    run = start_run(
+        ConnectionFactory(), ["products", "locales", "attributes", "channels", "categories"], enqueue=False
+    )
+    assert run.entities == ["locales", "categories", "channels", "attributes", "products"]
+    assert list(run.steps.values_list("entity", "position", "status")) == [
+        ("locales", 0, Status.QUEUED),
+        ("categories", 1, Status.QUEUED),
+        ("channels", 2, Status.QUEUED),
+        ("attributes", 3, Status.QUEUED),
+        ("products", 4, Status.QUEUED),
+    ]
+
+
+def test_dependency_order_puts_channels_after_what_they_need():
+    order = list(ENTITY_CODES)
+    for before, after in [
+        ("locales", "channels"),
+        ("currencies", "channels"),
+        ("categories", "channels"),
+        ("attribute-groups", "attributes"),
+        ("attributes", "families"),
+        ("families", "product-models"),
+        ("product-models", "products"),
+        ("assets", "products"),
+        ("reference-entities", "products"),
+    ]:
+        assert order.index(before) < order.index(after), (before, after)
+
+
+def test_at_least_one_entity():
+    with pytest.raises(MigrationNotStarted, match="Choose at least one entity"):
+        start_run(ConnectionFactory(), [], enqueue=False)
+    assert not MigrationRun.objects.exists()
+
+
+def test_unknown_entity_is_refused():
+    with pytest.raises(MigrationNotStarted, match="Unknown entities: widgets"):
+        start_run(ConnectionFactory(), ["widgets", "locales"], enqueue=False)
+
+
+def test_disabled_connection_is_refused():
+    with pytest.raises(MigrationNotStarted, match="disabled"):
+        start_run(ConnectionFactory(enabled=False), ["locales"], enqueue=False)
+    assert not MigrationRun.objects.exists()
+
+
+def test_one_active_run_per_connection():
+    connection = ConnectionFactory()
+    first = start_run(connection, ["locales"], enqueue=False)
+    with pytest.raises(MigrationNotStarted, match=f"#{first.pk} is still queued"):
+        start_run(connection, ["currencies"], enqueue=False)
+    start_run(ConnectionFactory(), ["locales"], enqueue=False)  # another connection is not blocked
+    MigrationRun.objects.filter(pk=first.pk).update(status=Status.COMPLETED)
+    start_run(connection, ["currencies"], enqueue=False)  # finished runs do not block
+
+
+def test_cancel_only_touches_active_runs():
+    run = start_run(ConnectionFactory(), ["locales"], enqueue=False)
+    request_cancel(run)
+    run.refresh_from_db()
+    assert run.cancel_requested
+    assert in_dependency_order(["locales"]) == ["locales"]
