@@ -19,6 +19,8 @@ from connections.forms import ConnectionChangeForm, ConnectionCreateForm
 from connections.history import field_changes
 from connections.models import Connection
 from connections.services import unique_connection_name, verify_connection
+from migrations_runs.entities import ENTITIES, ENTITY_CODES
+from migrations_runs.services import MigrationNotStarted, start_run
 
 MASK = "*****"
 
@@ -150,10 +152,21 @@ class ConnectionAdmin(admin.ModelAdmin):
         connection = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), "show_save_and_add_another": False}
         if connection is not None:
+            chosen = set(connection.migration_entities or [])
             extra_context.update(
                 history_rows=field_changes(connection),
                 can_test_connection=self.has_test_permission(request),
                 masked=MASK,
+                migration_entities=[
+                    {"code": entity.code, "label": entity.label, "selected": entity.code in chosen}
+                    for entity in ENTITIES
+                ],
+                selected_count=len(chosen & set(ENTITY_CODES)),
+                can_run_migration=request.user.has_perm("migrations_runs.run_migration"),
+                can_view_runs=request.user.has_perm("migrations_runs.view_migrationrun"),
+                can_delete_runs=request.user.has_perm("migrations_runs.delete_migrationrun"),
+                migration_runs=connection.migration_runs.select_related("user")[:50],
+                active_run=connection.migration_runs.filter(status__in=("queued", "running")).first(),
             )
             try:
                 connection.credentials()
@@ -176,7 +189,12 @@ class ConnectionAdmin(admin.ModelAdmin):
                 "<path:object_id>/test/",
                 self.admin_site.admin_view(require_POST(self.test_view)),
                 name="connections_connection_test",
-            )
+            ),
+            path(
+                "<path:object_id>/migrate/",
+                self.admin_site.admin_view(require_POST(self.start_migration_view)),
+                name="connections_connection_migrate",
+            ),
         ]
         return custom + urls
 
@@ -191,3 +209,22 @@ class ConnectionAdmin(admin.ModelAdmin):
         else:
             messages.error(request, str(result))
         return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[connection.pk]))
+
+    def start_migration_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Save the entity selection on the connection, start a run, and show it."""
+        if not request.user.has_perm("migrations_runs.run_migration") or not self.has_view_permission(
+            request
+        ):
+            raise PermissionDenied
+        connection = get_object_or_404(Connection, pk=object_id)
+        entities = [code for code in request.POST.getlist("entities") if code in ENTITY_CODES]
+        Connection.objects.filter(pk=connection.pk).update(
+            migration_entities=entities
+        )  # a preference: no history
+        try:
+            run = start_run(connection, entities, request.user)
+        except MigrationNotStarted as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[connection.pk]))
+        messages.success(request, f"Migration run #{run.pk} started: {len(run.entities)} entities.")
+        return HttpResponseRedirect(reverse("admin:migrations_runs_migrationrun_change", args=[run.pk]))

@@ -27,11 +27,23 @@ class Connection(models.Model):
     client_id_revision = models.PositiveIntegerField("Client ID", default=0, editable=False)
     secret_revision = models.PositiveIntegerField("Secret", default=0, editable=False)
     password_revision = models.PositiveIntegerField("Password", default=0, editable=False)
+    migration_entities = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The entities last chosen on the Run a Migration area (kept for next time).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["client_id_encrypted", "secret_encrypted", "password_encrypted", "updated_at"],
+        # The entity selection is a preference, not a change of the connection: not in its History.
+        excluded_fields=[
+            "client_id_encrypted",
+            "secret_encrypted",
+            "password_encrypted",
+            "updated_at",
+            "migration_entities",
+        ],
     )
 
     class Meta:

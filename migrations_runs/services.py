@@ -142,6 +142,9 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
     from migrations_runs.importers import IMPORTERS
 
     entity = ENTITY_BY_CODE[step.entity]
+    if step.total is None and len(entity.parts) == 1:  # one count call per step, for progress and ETA
+        step.total = client.count(entity.parts[0].resource)
+        step.save(update_fields=["total"])
     cursor = dict(step.cursor or {})
     part_index = cursor.get("part", 0)
     while part_index < len(entity.parts):

@@ -194,7 +194,7 @@ def test_edit_page_has_three_tabs_and_masks_secrets(admin, connection):
     assert VALID["secret"] not in html and VALID["password"] not in html
     assert connection.secret_encrypted not in html and connection.password_encrypted not in html
     assert f'value="{VALID["client_id"]}"' in html  # allowed to edit: may see the Client ID
-    assert "Run a Migration" in html and "Coming with migrations" in html
+    assert "Run a Migration" in html and "Start migration" in html
     assert "No migration has been run from this connection yet." in html
     for column in ("ID", "Client ID", "Secret", "Password", "Entities", "Status", "Started at", "User"):
         assert f'<th scope="col">{column}</th>' in html

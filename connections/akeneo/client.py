@@ -418,6 +418,26 @@ class AkeneoClient:
         for page in self.pages(resource, **kwargs):
             yield from page.items
 
+    def count(self, resource: str, *, parent: str | None = None) -> int | None:
+        """How many records Akeneo holds (one `with_count` call on a 1-item page); None where it cannot say.
+
+        `with_count` is slow on big catalogs, so this is called once per step, never per page.
+        """
+        spec = RESOURCES[resource]
+        if spec.pagination == "none":
+            data = self.get(self.list_url(resource, parent=parent))
+            return len(data) if isinstance(data, list) else None
+        if resource in IMPLICIT_SEARCH_AFTER:
+            return None  # search_after-only resources have no count
+        path = (
+            self.products_path()
+            if resource == "products-uuid"
+            else spec.path.format(parent=quote(parent or "", safe=""))
+        )
+        data = self.get(path, params={"limit": 1, "with_count": True})
+        count = data.get("items_count") if isinstance(data, dict) else None
+        return count if isinstance(count, int) else None
+
     def products_path(self) -> str:
         """`/products-uuid` where the server has it (7.0 / SaaS), else `/products` (identifier-less are skipped)."""
         if self._products_path is None:

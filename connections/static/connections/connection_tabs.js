@@ -26,6 +26,25 @@
       show(link.dataset.tab);
     });
   });
+  // Run a Migration: one Select all / Clear all toggle and an "n of m selected" counter.
+  var boxes = root.querySelectorAll("[data-entity]");
+  var toggle = root.querySelector("[data-toggle-entities]");
+  var counter = root.querySelector("[data-entity-counter]");
+  function count() {
+    var chosen = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+    if (counter) { counter.textContent = chosen + " of " + boxes.length + " selected"; }
+    if (toggle) { toggle.textContent = chosen === boxes.length ? "Clear all" : "Select all"; }
+  }
+  boxes.forEach(function (box) { box.addEventListener("change", count); });
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var all = Array.prototype.every.call(boxes, function (b) { return b.checked; });
+      boxes.forEach(function (box) { box.checked = !all; });
+      count();
+    });
+  }
+  count();
+
   root.classList.add("tabs-ready");
   show(window.location.hash.replace("#", ""));
 })();
