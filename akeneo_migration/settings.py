@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "simple_history",
     "connections.apps.ConnectionsConfig",
     "migrations_runs.apps.MigrationsRunsConfig",
+    "catalog.apps.CatalogConfig",
     "demo_akeneo.apps.DemoAkeneoConfig",
 ]
 

@@ -5,5 +5,5 @@ class MigrationsRunsConfig(AppConfig):
     """Migration runs, steps, logs and mappings: filled by the migrations issue."""
 
     name = "migrations_runs"
-    verbose_name = "Akeneo Migration runs"
+    verbose_name = "Migration History"
     default_auto_field = "django.db.models.BigAutoField"

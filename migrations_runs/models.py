@@ -32,6 +32,11 @@ class MigrationRun(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+    reconciliation = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per entity at the end: records Akeneo reported vs records in the catalog.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -65,6 +70,7 @@ class MigrationStep(models.Model):
     total = models.PositiveIntegerField(
         null=True, blank=True, help_text="Records Akeneo reported, when it says."
     )
+    media = models.PositiveIntegerField(default=0, help_text="Media files downloaded by this step.")
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

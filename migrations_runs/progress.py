@@ -27,6 +27,7 @@ def step_progress(step: MigrationStep, now=None) -> dict:
         "status_display": step.get_status_display(),
         **{counter: getattr(step, counter) for counter in COUNTERS},
         "total": step.total,
+        "media": step.media,
         "percent": percent,
         "rate": round(rate, 1),
         "eta_seconds": round(eta) if eta is not None else None,

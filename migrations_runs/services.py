@@ -164,6 +164,7 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
                 with transaction.atomic():
                     result = importer.import_page(page.items, parent=parent)
                     _record_page(step, len(page.items), result, after)
+                _import_page_media(step, client, part.resource, page.items, parent)
                 if progress:
                     progress(step)
             parent_index += 1
@@ -181,6 +182,21 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
         step.save(update_fields=["status", "finished_at"])
     if progress:
         progress(step)
+
+
+def _import_page_media(step: MigrationStep, client: AkeneoClient, resource: str, items: list, parent) -> None:
+    """After the page is committed: its missing media. Failures are warnings; the next run retries them."""
+    from migrations_runs.media import import_media, media_references
+
+    stored, problems = import_media(client, media_references(client, resource, items, parent))
+    if stored:
+        step.media += stored
+        step.save(update_fields=["media"])
+    if problems:
+        MigrationLog.objects.bulk_create(
+            MigrationLog(step=step, level=MigrationLog.Level.WARNING, code=record[:255], message=message)
+            for record, message in problems[:MAX_PROBLEMS_PER_PAGE]
+        )
 
 
 def _record_page(step: MigrationStep, read: int, result, cursor: dict) -> None:
@@ -215,8 +231,33 @@ def finish_run(run_id: int) -> MigrationRun:
         else:
             run.status = Status.CANCELLED
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "finished_at"])
+        run.reconciliation = reconcile(run)
+        run.save(update_fields=["status", "finished_at", "reconciliation"])
     return run
+
+
+def reconcile(run: MigrationRun) -> list[dict]:
+    """Per finished entity: what Akeneo reported (its count, else the records it served) vs the local catalog.
+
+    The catalog is shared by every connection, so a catalog fed by two Akeneos shows more locally than either.
+    """
+    from migrations_runs.importers import IMPORTERS
+
+    rows = []
+    for step in run.steps.filter(status=Status.COMPLETED).order_by("position"):
+        entity = ENTITY_BY_CODE[step.entity]
+        source = step.total if step.total is not None and len(entity.parts) == 1 else step.read
+        local = sum(IMPORTERS[part.resource].model.objects.count() for part in entity.parts)
+        rows.append(
+            {
+                "entity": step.entity,
+                "label": entity.label,
+                "source": source,
+                "local": local,
+                "match": source == local,
+            }
+        )
+    return rows
 
 
 def execute_run(run: MigrationRun, *, progress: Progress | None = None) -> MigrationRun:

@@ -21,6 +21,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+USERNAME = "root"
+USER_PASSWORD = "pw-for-tests-123"
 SCREENSHOT_DIR = Path(os.environ.get("BROWSER_SCREENSHOT_DIR", "/tmp/browser-shots"))
 TIMEOUT_MS = 10_000
 
@@ -47,6 +49,22 @@ def page(browser):
 
 
 @pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser(
+        username=USERNAME, password=USER_PASSWORD, email="root@x.test"
+    )
+
+
+@pytest.fixture
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+# The migration flow needs the real worker on a real Redis: the integration fixtures, shared here.
+from tests.integration.conftest import (  # noqa: E402, F401
+    celery_app_on_test_redis,
+    celery_worker,
+    redis_client,
+    redis_server,
+)

@@ -9,22 +9,15 @@ from playwright.sync_api import Page, expect
 
 from connections.forms import MASK_CHARACTER
 from connections.models import Connection
+from tests.browser.conftest import USER_PASSWORD, USERNAME
 from tests.factories import ConnectionFactory
 from tests.fake_akeneo import VALID
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-USERNAME = "root"
-USER_PASSWORD = "pw-for-tests-123"
+
 CHANGE_URL = re.compile(r"/admin/connections/connection/(\d+)/change/(#.*)?$")
 ADD_URL = re.compile(r"/admin/connections/connection/add/$")
-
-
-@pytest.fixture
-def admin_user(django_user_model):
-    return django_user_model.objects.create_superuser(
-        username=USERNAME, password=USER_PASSWORD, email="root@x.test"
-    )
 
 
 def log_in(page: Page, live_server, next_path: str = "/admin/") -> None:

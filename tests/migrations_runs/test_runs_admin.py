@@ -110,7 +110,12 @@ def test_run_page_progress_and_log(admin, connection):
     data = admin.get(reverse("admin:migrations_runs_migrationrun_progress", args=[run.pk])).json()
     assert [s["entity"] for s in data["steps"]] == ["locales", "products"]
     first = data["steps"][0]
-    assert (first["status"], first["read"], first["created"], first["percent"]) == ("completed", 12, 12, 100.0)
+    assert (first["status"], first["read"], first["created"], first["percent"]) == (
+        "completed",
+        12,
+        12,
+        100.0,
+    )
     assert data["active"] is True
     warnings = admin.get(
         reverse("admin:migrations_runs_migrationrun_progress", args=[run.pk]), {"level": "warning"}

@@ -23,7 +23,7 @@
     data.steps.forEach(function (step) {
       var row = page.querySelector('[data-step="' + step.entity + '"]');
       if (!row) { return; }
-      ["read", "created", "updated", "unchanged", "skipped", "failed"].forEach(function (field) {
+      ["read", "created", "updated", "unchanged", "skipped", "failed", "media"].forEach(function (field) {
         text(row.querySelector('[data-field="' + field + '"]'), step[field]);
       });
       var cell = row.querySelector('[data-field="status_display"]');
@@ -57,10 +57,19 @@
     return data.active;
   }
 
+  var wasActive = null;
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.json(); })
-      .then(function (data) { if (render(data)) { setTimeout(poll, 1000); } })
+      .then(function (data) {
+        var active = render(data);
+        if (active) {
+          wasActive = true;
+          setTimeout(poll, 1000);
+        } else if (wasActive) {
+          window.location.reload(); // the run just ended: show its reconciliation
+        }
+      })
       .catch(function () { setTimeout(poll, 5000); });
   }
   poll();

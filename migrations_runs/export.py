@@ -1,0 +1,77 @@
+"""Write the local catalog as JSON lines in Akeneo's standard format: one file per Akeneo resource.
+
+What Akeneo's GET endpoints return, without `_links`, so an export can be diffed against the source.
+Sub-resource lines carry their parent (`attribute`, `family`, `asset_family`, `reference_entity`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+
+from migrations_runs.importers import IMPORTERS
+
+# File name -> importer resource. "products" are read from /products-uuid but exported under Akeneo's name.
+EXPORTED = {
+    "locales": "locales",
+    "currencies": "currencies",
+    "measurement-families": "measurement-families",
+    "channels": "channels",
+    "categories": "categories",
+    "attribute-groups": "attribute-groups",
+    "attributes": "attributes",
+    "attribute-options": "attribute-options",
+    "families": "families",
+    "family-variants": "family-variants",
+    "association-types": "association-types",
+    "product-models": "product-models",
+    "products": "products-uuid",
+    "asset-families": "asset-families",
+    "asset-family-attributes": "asset-family-attributes",
+    "assets": "assets",
+    "reference-entities": "reference-entities",
+    "reference-entity-attributes": "reference-entity-attributes",
+    "reference-entity-records": "reference-entity-records",
+}
+
+
+def export_catalog(out: Path, *, on_file: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Write `<name>.jsonl` per resource (lines sorted by key) and media bytes under `media/<code>`."""
+    from catalog.models import MediaFile
+
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for name, resource in EXPORTED.items():
+        importer = IMPORTERS[resource]
+        parent_key = importer.parent_field.removesuffix("_code") if importer.parent_field else None
+        rows = importer.model.objects.order_by(*importer.key_fields)
+        fields = ["data", importer.parent_field] if importer.parent_field else ["data"]
+        written = 0
+        with (out / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
+            for row in rows.values(*fields).iterator(chunk_size=2000):
+                line = dict(row["data"])
+                if parent_key:
+                    line.setdefault(parent_key, row[importer.parent_field])
+                handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+                written += 1
+        counts[name] = written
+        if on_file:
+            on_file(name, written)
+    media_dir = out / "media"
+    media = 0
+    for code, stored in (
+        MediaFile.objects.exclude(file="").order_by("code").values_list("code", "file").iterator()
+    ):
+        target = media_dir / code
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with default_storage.open(stored, "rb") as source, target.open("wb") as handle:
+            shutil.copyfileobj(source, handle)
+        media += 1
+    counts["media"] = media
+    if on_file:
+        on_file("media", media)
+    return counts

@@ -1,0 +1,53 @@
+"""Asset families, their attributes and their assets (attributes and assets are keyed under their family, which
+the page's parent names: Akeneo's records do not carry it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from catalog.models import Asset, AssetFamily, AssetFamilyAttribute
+from migrations_runs.importers.base import Importer, Problem, Row, check_values, type_warnings
+
+# The asset attribute types of Akeneo's spec; others are kept too, with a warning.
+KNOWN_ASSET_ATTRIBUTE_TYPES = frozenset(
+    {
+        "text",
+        "media_link",
+        "number",
+        "media_file",
+        "single_option",
+        "multiple_options",
+        "boolean",
+        "date",
+        "record",
+    }
+)
+
+
+class AssetFamilyImporter(Importer):
+    resource = "asset-families"
+    model = AssetFamily
+
+
+class AssetFamilyAttributeImporter(Importer):
+    resource = "asset-family-attributes"
+    model = AssetFamilyAttribute
+    key_fields = ("asset_family_code", "code")
+    parent_field = "asset_family_code"
+    parent_record_key = "asset_family"
+
+    def page_problems(self, rows: list[Row]) -> list[Problem]:
+        return type_warnings(rows, KNOWN_ASSET_ATTRIBUTE_TYPES, "asset attribute")
+
+
+class AssetImporter(Importer):
+    resource = "assets"
+    model = Asset
+    key_fields = ("asset_family_code", "code")
+    parent_field = "asset_family_code"
+    parent_record_key = "asset_family"
+
+    def columns(self, record: Mapping[str, Any], parent: str | None) -> dict[str, Any]:
+        check_values(record)
+        return super().columns(record, parent)

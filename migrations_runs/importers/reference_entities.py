@@ -1,0 +1,51 @@
+"""Reference entities, their attributes and their records (keyed under their entity, which the page's parent
+names: Akeneo's records do not carry it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from catalog.models import ReferenceEntity, ReferenceEntityAttribute, ReferenceEntityRecord
+from migrations_runs.importers.base import Importer, Problem, Row, check_values, type_warnings
+
+# The reference entity attribute types of Akeneo's spec; others are kept too, with a warning.
+KNOWN_RECORD_ATTRIBUTE_TYPES = frozenset(
+    {
+        "text",
+        "image",
+        "number",
+        "single_option",
+        "multiple_options",
+        "reference_entity_single_link",
+        "reference_entity_multiple_links",
+    }
+)
+
+
+class ReferenceEntityImporter(Importer):
+    resource = "reference-entities"
+    model = ReferenceEntity
+
+
+class ReferenceEntityAttributeImporter(Importer):
+    resource = "reference-entity-attributes"
+    model = ReferenceEntityAttribute
+    key_fields = ("reference_entity_code", "code")
+    parent_field = "reference_entity_code"
+    parent_record_key = "reference_entity"
+
+    def page_problems(self, rows: list[Row]) -> list[Problem]:
+        return type_warnings(rows, KNOWN_RECORD_ATTRIBUTE_TYPES, "reference entity attribute")
+
+
+class ReferenceEntityRecordImporter(Importer):
+    resource = "reference-entity-records"
+    model = ReferenceEntityRecord
+    key_fields = ("reference_entity_code", "code")
+    parent_field = "reference_entity_code"
+    parent_record_key = "reference_entity"
+
+    def columns(self, record: Mapping[str, Any], parent: str | None) -> dict[str, Any]:
+        check_values(record)
+        return super().columns(record, parent)

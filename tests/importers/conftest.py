@@ -1,0 +1,27 @@
+"""One demo Akeneo per test module, every page read from it once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from connections.akeneo.auth import Credentials
+from connections.akeneo.client import AkeneoClient
+from demo_akeneo.server import DemoServer, start_demo_server
+
+from .helpers import Served
+
+
+@pytest.fixture(scope="module")
+def demo_server() -> Iterator[DemoServer]:
+    server = start_demo_server(products=120)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def served(demo_server: DemoServer) -> Iterator[Served]:
+    client = AkeneoClient(Credentials(base_url=demo_server.base_url, **demo_server.credentials))
+    yield Served(client)
+    client.close()

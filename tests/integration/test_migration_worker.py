@@ -1,0 +1,48 @@
+"""A whole migration from the demo Akeneo, run as a Celery chain by a real worker process on real Redis."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from demo_akeneo.server import start_demo_server
+from migrations_runs.importers import IMPORTERS
+from migrations_runs.models import MigrationRun, Status
+from migrations_runs.services import start_run
+from tests.factories import ConnectionFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for_end(run: MigrationRun, timeout: float = 120) -> MigrationRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if not run.is_active:
+            return run
+        time.sleep(0.3)
+    raise AssertionError(
+        f"run #{run.pk} still {run.status} after {timeout}s: {list(run.steps.values('entity', 'status', 'read'))}"
+    )
+
+
+def test_start_migration_runs_every_step_on_the_worker(celery_worker):
+    demo = start_demo_server(products=80)
+    try:
+        secrets = {key: demo.credentials[key] for key in ("client_id", "secret", "password")}
+        connection = ConnectionFactory(
+            base_url=demo.base_url, credentials=secrets, username=demo.credentials["username"]
+        )
+        run = wait_for_end(
+            start_run(connection, ["products", "locales", "families", "attributes", "categories"])
+        )
+        assert run.status == Status.COMPLETED, run.error
+        assert [s.entity for s in run.steps.order_by("position")] == [
+            "locales", "categories", "attributes", "families", "products",
+        ]  # fmt: skip
+        assert all(step.status == Status.COMPLETED and step.failed == 0 for step in run.steps.all())
+        assert IMPORTERS["products-uuid"].model.objects.count() == 80
+        assert run.steps.get(entity="products").read == 80
+    finally:
+        demo.stop()
