@@ -7,22 +7,15 @@ GIL); `--base-url` and the AKENEO_* variables point it at another server instead
 
 from __future__ import annotations
 
-import contextlib
 import os
 import resource
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import requests
 from django.core.management.base import BaseCommand, CommandParser
 
-from connections.akeneo.auth import Credentials, request_password_token
+from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient, ClientSettings
-from demo_akeneo.auth import DEFAULT_CREDENTIALS
+from demo_akeneo.benchmark import bare_read, demo_server
 
 DEMO_CREDENTIALS = {
     "client_id": "bench-client",
@@ -30,46 +23,6 @@ DEMO_CREDENTIALS = {
     "username": "bench",
     "password": "bench-pw",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def demo_server(products: int, latency_ms: int) -> Iterator[Credentials]:
-    port = _free_port()
-    manage = Path(__file__).resolve().parents[3] / "manage.py"
-    command = [
-        sys.executable,
-        str(manage),
-        "serve_demo_akeneo",
-        "--port",
-        str(port),
-        "--products",
-        str(products),
-    ]
-    command += ["--latency-ms", str(latency_ms)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-    credentials = Credentials(base_url=f"http://127.0.0.1:{port}", **DEFAULT_CREDENTIALS)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                request_password_token(credentials, timeout=(1, 5))
-                break
-            except Exception:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"demo server did not start: {process.stderr.read().decode()[-2000:]}"
-                    ) from None
-                time.sleep(0.2)
-        yield credentials
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 class Command(BaseCommand):
@@ -115,7 +68,7 @@ class Command(BaseCommand):
         for _ in range(max(options["repeat"], 1)):  # alternate, so neither side always meets a cold server
             run = self._with_client(credentials, limit, prefetch=not options["no_prefetch"], work=work)
             client_result = min(filter(None, [client_result, run]), key=lambda r: r["seconds"])
-            run = self._bare(credentials, client_result["urls"], work=work)
+            run = bare_read(credentials, client_result["urls"], work=work)
             bare_result = min(filter(None, [bare_result, run]), key=lambda r: r["seconds"])
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         self._report("client", client_result)
@@ -145,27 +98,6 @@ class Command(BaseCommand):
             "bytes": bytes_read,
             "seconds": time.perf_counter() - started,
             "urls": urls,
-        }
-
-    def _bare(self, credentials: Credentials, urls: list[str], *, work: float) -> dict:
-        """The floor: the same URLs, one session, one token, JSON parsed, nothing else."""
-        session = requests.Session()
-        token = request_password_token(credentials, timeout=(5, 60), session=session).access_token
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        products = bytes_read = 0
-        started = time.perf_counter()
-        for url in urls:
-            response = session.get(url, headers=headers, timeout=(5, 60))
-            response.raise_for_status()
-            bytes_read += len(response.content)
-            products += len(response.json()["_embedded"]["items"])
-            time.sleep(work)
-        session.close()
-        return {
-            "pages": len(urls),
-            "products": products,
-            "bytes": bytes_read,
-            "seconds": time.perf_counter() - started,
         }
 
     def _progress(self, done: int, limit: int | None, started: float) -> None:
