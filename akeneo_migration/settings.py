@@ -169,6 +169,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", "0")
+# A step belongs to the worker that claimed it while its heartbeat (saved with every page) is younger than this;
+# a redelivered task waits meanwhile, then takes over a step whose worker died. Longer than the slowest page
+# (retries included) can take.
+MIGRATION_STEP_LEASE_SECONDS = int(os.environ.get("MIGRATION_STEP_LEASE_SECONDS", "600"))
 
 LOGGING = {
     "version": 1,

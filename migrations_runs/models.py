@@ -74,6 +74,9 @@ class MigrationStep(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker executing the step (its lease)."
+    )
 
     class Meta:
         ordering = ["run", "position"]

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connections.akeneo.client import AkeneoClient, ClientSettings
@@ -31,6 +35,10 @@ class MigrationNotStarted(Exception):
 
 class CancelRequested(Exception):
     pass
+
+
+class StepBusy(Exception):
+    """Another worker holds this step's lease (a duplicate delivery): try again later, do not run it twice."""
 
 
 def start_run(
@@ -91,10 +99,21 @@ def execute_step(
     ):
         return step
     now = timezone.now()
+    stale = now - timedelta(seconds=settings.MIGRATION_STEP_LEASE_SECONDS)
+    claimed = (
+        MigrationStep.objects.filter(pk=step.pk)
+        .filter(
+            Q(status=Status.QUEUED)
+            | Q(status=Status.RUNNING, heartbeat_at__isnull=True)
+            | Q(status=Status.RUNNING, heartbeat_at__lt=stale)
+        )
+        .update(status=Status.RUNNING, heartbeat_at=now, started_at=Coalesce(F("started_at"), Value(now)))
+    )
+    if not claimed:
+        raise StepBusy(f"Step {step.entity} of run #{run.pk} is being executed by another worker.")
+    step.refresh_from_db()
     MigrationRun.objects.filter(pk=run.pk, started_at__isnull=True).update(started_at=now)
     MigrationRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(status=Status.RUNNING)
-    step.status, step.started_at = Status.RUNNING, step.started_at or now
-    step.save(update_fields=["status", "started_at"])
     own_client = client is None
     try:
         if run.cancel_requested or _cancel_requested(run):
@@ -165,6 +184,7 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
                     result = importer.import_page(page.items, parent=parent)
                     _record_page(step, len(page.items), result, after)
                 _import_page_media(step, client, part.resource, page.items, parent)
+                _heartbeat(step)
                 if progress:
                     progress(step)
             parent_index += 1
@@ -199,12 +219,29 @@ def _import_page_media(step: MigrationStep, client: AkeneoClient, resource: str,
         )
 
 
+def _heartbeat(step: MigrationStep) -> None:
+    step.heartbeat_at = timezone.now()
+    MigrationStep.objects.filter(pk=step.pk).update(heartbeat_at=step.heartbeat_at)
+
+
 def _record_page(step: MigrationStep, read: int, result, cursor: dict) -> None:
     step.read += read
     for counter in ("created", "updated", "unchanged", "skipped", "failed"):
         setattr(step, counter, getattr(step, counter) + getattr(result, counter))
     step.cursor = cursor
-    step.save(update_fields=["read", "created", "updated", "unchanged", "skipped", "failed", "cursor"])
+    step.heartbeat_at = timezone.now()
+    step.save(
+        update_fields=[
+            "read",
+            "created",
+            "updated",
+            "unchanged",
+            "skipped",
+            "failed",
+            "cursor",
+            "heartbeat_at",
+        ]
+    )
     problems = result.problems[:MAX_PROBLEMS_PER_PAGE]
     if problems:
         MigrationLog.objects.bulk_create(

@@ -6,10 +6,23 @@ from migrations_runs import services
 from migrations_runs.models import MigrationRun
 
 
-@shared_task(name="migrations_runs.execute_step", acks_late=True, reject_on_worker_lost=True)
-def execute_step_task(step_id: int) -> str:
-    """acks_late: a worker killed mid-step gets the task redelivered, and the step resumes from its cursor."""
-    return services.execute_step(step_id).status
+@shared_task(
+    bind=True,
+    name="migrations_runs.execute_step",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+)
+def execute_step_task(self, step_id: int) -> str:
+    """acks_late: a worker killed mid-step gets the task redelivered, and the step resumes from its cursor.
+
+    A redelivery while the first worker is still alive (Redis visibility timeout) finds the step's lease held
+    and waits, rather than running the same step twice.
+    """
+    try:
+        return services.execute_step(step_id).status
+    except services.StepBusy as busy:
+        raise self.retry(exc=busy, countdown=60) from None
 
 
 @shared_task(name="migrations_runs.finish_run", acks_late=True)

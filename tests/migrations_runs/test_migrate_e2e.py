@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient, ClientSettings
@@ -13,7 +15,7 @@ from demo_akeneo.server import start_demo_server
 from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import MigrationRun, MigrationStep, Status
-from migrations_runs.services import execute_step, finish_run, reconcile, start_run
+from migrations_runs.services import StepBusy, execute_step, finish_run, reconcile, start_run
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,6 +137,11 @@ def test_resume_after_a_kill_mid_step_ends_with_exactly_the_source(demo, connect
     step.refresh_from_db()
     assert step.status == Status.RUNNING and step.read == 60 and step.cursor["next_url"]
 
+    # Redelivered while the lease is fresh (the first worker might still be alive): it must not run twice.
+    with pytest.raises(StepBusy):
+        execute_step(step.pk, client=AkeneoClient(connection.credentials(), ClientSettings(page_size=20)))
+    # No heartbeat for longer than the lease: the worker is gone, the redelivered task takes over.
+    MigrationStep.objects.filter(pk=step.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     execute_step(step.pk, client=AkeneoClient(connection.credentials(), ClientSettings(page_size=20)))
     step.refresh_from_db()
     assert step.status == Status.COMPLETED

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from connections.models import Connection
 from migrations_runs.entities import ENTITY_BY_CODE, ENTITY_CODES
 from migrations_runs.models import MigrationStep, Status
-from migrations_runs.services import MigrationNotStarted, execute_run, start_run
+from migrations_runs.services import MigrationNotStarted, StepBusy, execute_run, start_run
 
 
 class Command(BaseCommand):
@@ -35,7 +35,10 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Migration run #{run.pk}: {', '.join(run.entities)}")
         self._started: dict[int, float] = {}
-        run = execute_run(run, progress=self._progress)
+        try:
+            run = execute_run(run, progress=self._progress)
+        except StepBusy as busy:
+            raise CommandError(str(busy)) from None
         for step in run.steps.order_by("position"):
             self.stdout.write(
                 f"{ENTITY_BY_CODE[step.entity].label:<28} {step.get_status_display():<10} read {step.read} "
