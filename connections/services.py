@@ -207,3 +207,12 @@ def rotate_encryption_keys() -> tuple[int, list[int]]:
         Connection.objects.filter(pk=connection.pk).update(**fields)
         rotated += 1
     return rotated, unreadable
+
+
+def find_connection(key: str) -> Connection | None:
+    """A connection by id (digits) or by name, as the command line names them."""
+    if key.isdigit():
+        found = Connection.objects.filter(pk=int(key)).first()
+        if found is not None:
+            return found
+    return Connection.objects.filter(name=key).first()

@@ -39,16 +39,27 @@ EXPORTED = {
 }
 
 
-def export_catalog(out: Path, *, on_file: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Write `<name>.jsonl` per resource (lines sorted by key) and media bytes under `media/<code>`."""
+def export_catalog(
+    out: Path, *, connection_id: int | None = None, on_file: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Write `<name>.jsonl` per resource (lines sorted by key) and media bytes under `media/<code>`.
+
+    With `connection_id`, only what that connection's runs imported (through its mappings); media: all.
+    """
     from catalog.models import MediaFile
+    from migrations_runs.services import mapped
 
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for name, resource in EXPORTED.items():
         importer = IMPORTERS[resource]
         parent_key = importer.parent_field.removesuffix("_code") if importer.parent_field else None
-        rows = importer.model.objects.order_by(*importer.key_fields)
+        rows = (
+            importer.model.objects.all()
+            if connection_id is None
+            else mapped(importer.model, connection_id, resource)
+        )
+        rows = rows.order_by(*importer.key_fields)
         fields = ["data", importer.parent_field] if importer.parent_field else ["data"]
         written = 0
         with (out / f"{name}.jsonl").open("w", encoding="utf-8") as handle:

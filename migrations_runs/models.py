@@ -105,3 +105,25 @@ class MigrationLog(models.Model):
         return (
             f"[{self.level}] {self.code}: {self.message}" if self.code else f"[{self.level}] {self.message}"
         )
+
+
+class Mapping(models.Model):
+    """Which local record a connection's Akeneo record became. Deleting the connection deletes these rows
+    (CASCADE), never the catalog. Written with each imported page; reconciliation and exports go through it."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="mappings")
+    resource = models.CharField(max_length=64, help_text="The Akeneo resource, e.g. products-uuid.")
+    akeneo_key = models.CharField(max_length=600, help_text="code, parent/code, or the product uuid.")
+    object_id = models.BigIntegerField(help_text="Primary key of the catalog row.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "resource", "akeneo_key"], name="one_mapping_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["connection", "resource", "object_id"], name="mapping_object")]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}:{self.resource}:{self.akeneo_key} -> {self.object_id}"

@@ -21,7 +21,7 @@ from connections.akeneo.errors import AkeneoError
 from connections.crypto import CredentialsUnreadable
 from connections.models import Connection
 from migrations_runs.entities import ENTITY_BY_CODE, in_dependency_order
-from migrations_runs.models import ACTIVE_STATUSES, MigrationLog, MigrationRun, MigrationStep, Status
+from migrations_runs.models import ACTIVE_STATUSES, Mapping, MigrationLog, MigrationRun, MigrationStep, Status
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +182,7 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
                     after = {"part": part_index, "parent": parent_index + 1, "next_url": None}
                 with transaction.atomic():
                     result = importer.import_page(page.items, parent=parent)
+                    record_mappings(step.run.connection_id, importer.resource, result.ids)
                     _record_page(step, len(page.items), result, after)
                 _import_page_media(step, client, part.resource, page.items, parent)
                 _heartbeat(step)
@@ -217,6 +218,37 @@ def _import_page_media(step: MigrationStep, client: AkeneoClient, resource: str,
             MigrationLog(step=step, level=MigrationLog.Level.WARNING, code=record[:255], message=message)
             for record, message in problems[:MAX_PROBLEMS_PER_PAGE]
         )
+
+
+def record_mappings(connection_id: int, resource: str, ids: dict[str, int]) -> None:
+    """Keep the connection's Akeneo key -> local id map for a page: one read, then bulk writes if needed."""
+    if not ids:
+        return
+    known = dict(
+        Mapping.objects.filter(
+            connection_id=connection_id, resource=resource, akeneo_key__in=list(ids)
+        ).values_list("akeneo_key", "object_id")
+    )
+    Mapping.objects.bulk_create(
+        [
+            Mapping(connection_id=connection_id, resource=resource, akeneo_key=key, object_id=object_id)
+            for key, object_id in ids.items()
+            if key not in known
+        ],
+        ignore_conflicts=True,
+    )
+    for key, object_id in ids.items():  # rare: the local row was replaced since the last run
+        if key in known and known[key] != object_id:
+            Mapping.objects.filter(connection_id=connection_id, resource=resource, akeneo_key=key).update(
+                object_id=object_id
+            )
+
+
+def mapped(model, connection_id: int, resource: str):
+    """The catalog rows of `model` that this connection's records became."""
+    return model.objects.filter(
+        pk__in=Mapping.objects.filter(connection_id=connection_id, resource=resource).values("object_id")
+    )
 
 
 def _heartbeat(step: MigrationStep) -> None:
@@ -274,17 +306,20 @@ def finish_run(run_id: int) -> MigrationRun:
 
 
 def reconcile(run: MigrationRun) -> list[dict]:
-    """Per finished entity: what Akeneo reported (its count, else the records it served) vs the local catalog.
-
-    The catalog is shared by every connection, so a catalog fed by two Akeneos shows more locally than either.
-    """
+    """Per finished entity: what Akeneo reported (its count, else the records it served) vs the records of
+    this connection now in the local catalog (through its mappings: a row deleted locally is missing)."""
     from migrations_runs.importers import IMPORTERS
 
     rows = []
     for step in run.steps.filter(status=Status.COMPLETED).order_by("position"):
         entity = ENTITY_BY_CODE[step.entity]
         source = step.total if step.total is not None and len(entity.parts) == 1 else step.read
-        local = sum(IMPORTERS[part.resource].model.objects.count() for part in entity.parts)
+        local = sum(
+            mapped(
+                IMPORTERS[part.resource].model, run.connection_id, IMPORTERS[part.resource].resource
+            ).count()
+            for part in entity.parts
+        )
         rows.append(
             {
                 "entity": step.entity,

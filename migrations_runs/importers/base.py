@@ -44,6 +44,9 @@ class PageResult:
     skipped: int = 0
     failed: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Local id of every record of the page that is now in the catalog, by its Akeneo key ("code",
+    # "parent/code", or the product uuid): what the run writes as the connection's mappings.
+    ids: dict[str, int] = field(default_factory=dict)
 
     @property
     def read(self) -> int:
@@ -260,6 +263,8 @@ class Importer:
             for fk, code_field in self.links:
                 values[fk_columns[fk]] = targets[fk].get(row.columns.get(code_field))
             current = existing.get(row.key)
+            if current is not None:
+                result.ids[mapping_key(row.key)] = current["pk"]
             if current is None:
                 to_create.append(self.model(**values, data=row.data, checksum=row.checksum))
                 result.created += 1
@@ -282,7 +287,9 @@ class Importer:
                     to_fix.append(self.model(pk=current["pk"], **stale))
                     fix_fields.update(stale)
         if to_create:
-            self.model.objects.bulk_create(to_create)
+            self.model.objects.bulk_create(to_create)  # sets the new pks (PostgreSQL, SQLite >= 3.35)
+            for obj in to_create:
+                result.ids[mapping_key(tuple(getattr(obj, name) for name in self.key_fields))] = obj.pk
         if to_update:
             fields = [*row_fields(rows[0].columns), *fk_columns.values(), "data", "checksum", "updated_at"]
             self.model.objects.bulk_update(
@@ -293,6 +300,10 @@ class Importer:
         if to_create and "code" in self.key_fields and len(self.key_fields) == 1:
             # rows imported earlier (or just now, in this page) that were waiting for these codes
             references.resolve_incoming(self.model, [obj.code for obj in to_create])
+
+
+def mapping_key(key: tuple[Any, ...]) -> str:
+    return "/".join(str(part) for part in key)
 
 
 def row_fields(columns: Mapping[str, Any]) -> list[str]:

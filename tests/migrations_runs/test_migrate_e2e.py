@@ -14,7 +14,7 @@ from connections.akeneo.client import AkeneoClient, ClientSettings
 from demo_akeneo.server import start_demo_server
 from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.importers import IMPORTERS
-from migrations_runs.models import MigrationRun, MigrationStep, Status
+from migrations_runs.models import Mapping, MigrationRun, MigrationStep, Status
 from migrations_runs.services import StepBusy, execute_step, finish_run, reconcile, start_run
 from tests.factories import ConnectionFactory
 
@@ -99,8 +99,10 @@ def test_full_migration_imports_every_record_and_a_rerun_changes_nothing(demo, c
     for record in served["products-uuid"]:
         assert products[record["uuid"]] == without_links(record), record["uuid"]
 
+    mappings = Mapping.objects.count()
     rerun, _ = migrate(connection)
     assert rerun.status == Status.COMPLETED
+    assert Mapping.objects.count() == mappings
     for step in rerun.steps.all():
         assert (step.created, step.updated) == (0, 0), step.entity
         assert step.unchanged == step.read
@@ -269,3 +271,27 @@ def test_export_equals_what_akeneo_serves_field_by_field(demo, connection, tmp_p
             assert keys == sorted(keys), f"{name} lines are not sorted by {key}"
     assert not differences, "\n".join(differences[:30])
     assert (out / "media").is_dir() and any((out / "media").rglob("*.png"))
+
+
+def test_deleting_a_connection_deletes_its_mappings_not_the_catalog(demo, connection):
+    assert migrate(connection, "locales,products")[0].status == Status.COMPLETED
+    products = local_count("products-uuid")
+    assert Mapping.objects.filter(connection=connection).count() == 12 + products
+    connection.delete()
+    assert not Mapping.objects.exists() and not MigrationRun.objects.exists()
+    assert local_count("products-uuid") == products and local_count("locales") == 12
+
+
+def test_export_of_one_connection_holds_only_what_it_imported(demo, connection, tmp_path):
+    import uuid
+
+    assert migrate(connection, "locales,products")[0].status == Status.COMPLETED
+    stray = IMPORTERS["products-uuid"].model.objects.create(
+        uuid=uuid.uuid4(), data={"uuid": "stray"}, checksum="x"
+    )
+    everything, mine = tmp_path / "all", tmp_path / "mine"
+    call_command("export_catalog", "--out", str(everything), stdout=StringIO())
+    call_command("export_catalog", "--out", str(mine), "--connection", connection.name, stdout=StringIO())
+    assert str(stray.uuid) not in (mine / "products.jsonl").read_text()
+    assert len((mine / "products.jsonl").read_text().splitlines()) == 150
+    assert len((everything / "products.jsonl").read_text().splitlines()) == 151

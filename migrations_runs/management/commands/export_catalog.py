@@ -1,9 +1,10 @@
-"""`export_catalog --out DIR`: the local catalog as JSON lines in Akeneo's standard format."""
+"""`export_catalog --out DIR [--connection ID|NAME]`: the local catalog as JSON lines in Akeneo's standard format."""
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from connections.services import find_connection
 from migrations_runs.export import export_catalog
 
 
@@ -14,8 +15,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--out", required=True, type=Path, help="directory to write into (created if missing)"
         )
+        parser.add_argument("--connection", help="only what this connection (id or name) imported")
 
     def handle(self, *args, **options) -> None:
         out: Path = options["out"]
-        counts = export_catalog(out, on_file=lambda name, count: self.stdout.write(f"{name:<28} {count:>9}"))
+        connection_id = None
+        if options["connection"]:
+            connection = find_connection(options["connection"])
+            if connection is None:
+                raise CommandError(f"No connection with id or name {options['connection']!r}")
+            connection_id = connection.pk
+        counts = export_catalog(
+            out,
+            connection_id=connection_id,
+            on_file=lambda name, count: self.stdout.write(f"{name:<28} {count:>9}"),
+        )
         self.stdout.write(f"Exported {sum(counts.values())} records and media files to {out}")
