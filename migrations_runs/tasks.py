@@ -1,6 +1,7 @@
 """Celery adapters over migrations_runs.services. Arguments are ids only, never credentials."""
 
 from celery import chain, shared_task
+from django.conf import settings
 
 from migrations_runs import services
 from migrations_runs.models import MigrationRun
@@ -22,7 +23,10 @@ def execute_step_task(self, step_id: int) -> str:
     try:
         return services.execute_step(step_id).status
     except services.StepBusy as busy:
-        raise self.retry(exc=busy, countdown=60) from None
+        # Look again within the lease: a dead worker's step is taken over soon after its heartbeat stops.
+        raise self.retry(
+            exc=busy, countdown=max(1, min(60, settings.MIGRATION_STEP_LEASE_SECONDS // 2))
+        ) from None
 
 
 @shared_task(name="migrations_runs.finish_run", acks_late=True)

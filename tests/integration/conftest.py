@@ -216,7 +216,13 @@ class Worker:
 
 
 @pytest.fixture
-def celery_worker(celery_app_on_test_redis, redis_server, tmp_path) -> Iterator[Worker]:
+def worker_env() -> dict[str, str]:
+    """Extra environment for the worker process; a test module overrides this fixture to change settings."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(celery_app_on_test_redis, redis_server, tmp_path, worker_env) -> Iterator[Worker]:
     """A real `celery worker` subprocess on the test Redis and the test database; stopped afterwards.
 
     Its output is printed at teardown, which pytest shows only for a failing test.
@@ -239,6 +245,7 @@ def celery_worker(celery_app_on_test_redis, redis_server, tmp_path) -> Iterator[
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
         "PYTHONUNBUFFERED": "1",
+        **worker_env,
     }
     log_path = tmp_path / "celery-worker.log"
     with log_path.open("wb") as log:

@@ -1,0 +1,53 @@
+"""A worker process killed mid-step: the task is redelivered and the step resumes from its saved cursor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from demo_akeneo.server import start_demo_server
+from migrations_runs.importers import IMPORTERS
+from migrations_runs.models import MigrationStep, Status
+from migrations_runs.services import start_run
+from tests.factories import ConnectionFactory
+from tests.integration.conftest import _children
+from tests.integration.test_migration_worker import wait_for_end
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    # Small pages and a short lease, so the kill lands mid-step and the takeover is quick.
+    return {"AKENEO_PAGE_SIZE": "20", "MIGRATION_STEP_LEASE_SECONDS": "3"}
+
+
+def test_killed_pool_process_resumes_and_ends_with_exactly_the_source(celery_worker):
+    demo = start_demo_server(products=200, latency_ms=100)
+    try:
+        secrets = {key: demo.credentials[key] for key in ("client_id", "secret", "password")}
+        connection = ConnectionFactory(
+            base_url=demo.base_url, credentials=secrets, username=demo.credentials["username"]
+        )
+        run = start_run(connection, ["products"])
+        step = MigrationStep.objects.get(run=run)
+        deadline = time.monotonic() + 60
+        while not (step.status == Status.RUNNING and step.read >= 40):
+            assert time.monotonic() < deadline, "the step never got going"
+            time.sleep(0.05)
+            step.refresh_from_db()
+        [child] = _children(celery_worker.process.pid)  # --concurrency 1: the process running the step
+        os.kill(child, signal.SIGKILL)
+
+        run = wait_for_end(run, timeout=120)
+        step.refresh_from_db()
+        assert run.status == Status.COMPLETED, run.error
+        assert "WorkerLostError" in celery_worker.output() or "SIGKILL" in celery_worker.output()
+        # The uncommitted page died with the process and was read again; committed pages were not.
+        assert (step.read, step.created, step.failed) == (200, 200, 0)
+        assert IMPORTERS["products-uuid"].model.objects.count() == 200
+    finally:
+        demo.stop()
