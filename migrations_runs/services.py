@@ -196,9 +196,8 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
         step.save(update_fields=["cursor"])
     with transaction.atomic():
         for part in entity.parts:  # parents that arrived after their children, in this step
-            resolve = getattr(IMPORTERS[part.resource], "resolve_references", None)
-            if resolve is not None:
-                resolve()
+            IMPORTERS[part.resource].resolve_references()
+        _log_unresolved(step, [IMPORTERS[part.resource] for part in entity.parts])
         step.status, step.finished_at = Status.COMPLETED, timezone.now()
         step.save(update_fields=["status", "finished_at"])
     if progress:
@@ -249,6 +248,33 @@ def mapped(model, connection_id: int, resource: str):
     return model.objects.filter(
         pk__in=Mapping.objects.filter(connection_id=connection_id, resource=resource).values("object_id")
     )
+
+
+def _log_unresolved(step: MigrationStep, importers: list) -> None:
+    """References still dangling at the end of the step (a parent Akeneo never sent): one warning per record.
+
+    The records are kept (with the code they name), so a later run that brings the target links them.
+    """
+    lines = []
+    for importer in importers:
+        for fk, code_field in importer.model.code_links:
+            dangling = (
+                importer.model.objects.filter(**{f"{fk}__isnull": True})
+                .exclude(**{f"{code_field}__isnull": True})
+                .exclude(**{code_field: ""})
+                .values_list(*importer.key_fields, code_field)[:MAX_PROBLEMS_PER_PAGE]
+            )
+            for *key, target in dangling:
+                lines.append(
+                    MigrationLog(
+                        step=step,
+                        level=MigrationLog.Level.WARNING,
+                        code="/".join(str(part) for part in key)[:255],
+                        message=f"{fk.replace('_', ' ')} {target!r} was not found; the record is kept and will be "
+                        "linked when it arrives",
+                    )
+                )
+    MigrationLog.objects.bulk_create(lines)
 
 
 def _heartbeat(step: MigrationStep) -> None:

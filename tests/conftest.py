@@ -55,3 +55,10 @@ def superuser(django_user_model):
     return django_user_model.objects.create_superuser(
         username="root", password="pw-for-tests-123", email="r@x.test"
     )
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Media written by a test (migrations download them) land in a temporary folder, never in var/media."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT

@@ -222,7 +222,9 @@ def worker_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def celery_worker(celery_app_on_test_redis, redis_server, tmp_path, worker_env) -> Iterator[Worker]:
+def celery_worker(
+    celery_app_on_test_redis, redis_server, tmp_path, worker_env, media_root
+) -> Iterator[Worker]:
     """A real `celery worker` subprocess on the test Redis and the test database; stopped afterwards.
 
     Its output is printed at teardown, which pytest shows only for a failing test.
@@ -240,6 +242,7 @@ def celery_worker(celery_app_on_test_redis, redis_server, tmp_path, worker_env) 
         "DB_CONN_MAX_AGE": "0",  # no connection kept open to the test database, which is dropped at the end
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "VAR_DIR": str(settings.VAR_DIR),
+        "MEDIA_ROOT": str(media_root),  # the same media folder as this test process
         "DEBUG": "1",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "NO_PROXY": "127.0.0.1,localhost",

@@ -70,6 +70,43 @@ def source_records(demo) -> dict[str, list[dict]]:
     return served
 
 
+PARENT_KEYS = {
+    "attribute-options": "attribute",
+    "family-variants": "family",
+    "assets": "asset_family",
+    "asset-family-attributes": "asset_family",
+    "reference-entity-attributes": "reference_entity",
+    "reference-entity-records": "reference_entity",
+}
+
+
+def export_differences(out, served: dict[str, list[dict]]) -> list[str]:
+    """Every difference between an export and what Akeneo served, as 'entity code field: expected != got'."""
+    import json
+
+    from migrations_runs.export import EXPORTED
+
+    differences = []
+    for name, resource in EXPORTED.items():
+        lines = [json.loads(line) for line in (out / f"{name}.jsonl").read_text().splitlines()]
+        key = "uuid" if name == "products" else "code"
+        exported = {(line.get(PARENT_KEYS.get(name, "")), line[key]): line for line in lines}
+        if not len(exported) == len(lines) == len(served[resource]):
+            differences.append(f"{name}: {len(lines)} lines exported, {len(served[resource])} served")
+        for record in served[resource]:
+            line = exported.get((record.get("__parent"), record[key]), {})
+            expected = without_links(record)
+            for field in set(expected) | set(line):
+                if field not in PARENT_KEYS.values() and line.get(field) != expected.get(field):
+                    differences.append(
+                        f"{name} {record[key]} {field}: {expected.get(field)!r} != {line.get(field)!r}"
+                    )
+        keys = [line[key] for line in lines]
+        if name not in PARENT_KEYS and keys != sorted(keys):
+            differences.append(f"{name}: lines are not sorted by {key}")
+    return differences
+
+
 def local_count(resource: str) -> int:
     return IMPORTERS[resource].model.objects.count()
 
@@ -240,35 +277,12 @@ def test_media_are_downloaded_once_byte_identical_and_failures_retried(demo, con
 
 
 def test_export_equals_what_akeneo_serves_field_by_field(demo, connection, tmp_path, settings):
-    import json
-
-    from migrations_runs.export import EXPORTED
-
     settings.MEDIA_ROOT = tmp_path / "storage"
     served = source_records(demo)
     assert migrate(connection)[0].status == Status.COMPLETED
     out = tmp_path / "export"
     call_command("export_catalog", "--out", str(out), stdout=StringIO())
-    parents = {"attribute-options": "attribute", "family-variants": "family", "assets": "asset_family",
-               "asset-family-attributes": "asset_family", "reference-entity-attributes": "reference_entity",
-               "reference-entity-records": "reference_entity"}  # fmt: skip
-    differences = []
-    for name, resource in EXPORTED.items():
-        lines = [json.loads(line) for line in (out / f"{name}.jsonl").read_text().splitlines()]
-        key = "uuid" if name == "products" else "code"
-        exported = {(line.get(parents.get(name, "")), line[key]): line for line in lines}
-        assert len(exported) == len(lines) == len(served[resource]), name
-        for record in served[resource]:
-            line = exported.get((record.get("__parent"), record[key]), {})
-            expected = without_links(record)
-            for field in set(expected) | set(line):
-                if field not in parents.values() and line.get(field) != expected.get(field):
-                    differences.append(
-                        f"{name} {record[key]} {field}: {expected.get(field)!r} != {line.get(field)!r}"
-                    )
-        keys = [line[key] for line in lines]
-        if name not in parents:
-            assert keys == sorted(keys), f"{name} lines are not sorted by {key}"
+    differences = export_differences(out, served)
     assert not differences, "\n".join(differences[:30])
     assert (out / "media").is_dir() and any((out / "media").rglob("*.png"))
 
@@ -295,3 +309,36 @@ def test_export_of_one_connection_holds_only_what_it_imported(demo, connection, 
     assert str(stray.uuid) not in (mine / "products.jsonl").read_text()
     assert len((mine / "products.jsonl").read_text().splitlines()) == 150
     assert len((everything / "products.jsonl").read_text().splitlines()) == 151
+
+
+def test_cancel_stops_the_step_between_two_pages(connection):
+    run = start_run(connection, ["products", "locales"], enqueue=False)
+    products = run.steps.get(entity="products")
+    pages = []
+
+    def cancel_after_first_page(step):
+        pages.append(step.read)
+        if len(pages) == 1:
+            MigrationRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+
+    client = AkeneoClient(connection.credentials(), ClientSettings(page_size=50))
+    execute_step(run.steps.get(entity="locales").pk, client=client)
+    execute_step(products.pk, client=client, progress=cancel_after_first_page)
+    products.refresh_from_db()
+    run.refresh_from_db()
+    assert products.status == Status.CANCELLED and products.read == 50  # one page, then it stopped
+    assert run.status == Status.CANCELLED and local_count("products-uuid") == 50
+
+
+def test_a_parent_akeneo_never_sends_is_logged_with_the_record_code(connection):
+    from migrations_runs.models import MigrationLog
+
+    run, _ = migrate(connection, "products")  # variant products, but their product models were not migrated
+    step = run.steps.get()
+    assert run.status == Status.COMPLETED and step.failed == 0
+    warnings = MigrationLog.objects.filter(step=step, level="warning", message__contains="parent")
+    variants = (
+        IMPORTERS["products-uuid"].model.objects.exclude(parent_code__isnull=True).exclude(parent_code="")
+    )
+    assert variants.exists() and warnings.count() == min(variants.count(), 200)
+    assert set(warnings.values_list("code", flat=True)) <= {str(p.uuid) for p in variants}
