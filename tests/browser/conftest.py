@@ -67,4 +67,5 @@ from tests.integration.conftest import (  # noqa: E402, F401
     celery_worker,
     redis_client,
     redis_server,
+    worker_env,
 )
