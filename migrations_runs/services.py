@@ -20,6 +20,7 @@ from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.errors import AkeneoError
 from connections.crypto import CredentialsUnreadable
 from connections.models import Connection
+from migrations_runs.checks import OptionCheck
 from migrations_runs.entities import ENTITY_BY_CODE, in_dependency_order
 from migrations_runs.models import ACTIVE_STATUSES, Mapping, MigrationLog, MigrationRun, MigrationStep, Status
 
@@ -166,6 +167,7 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
         step.save(update_fields=["total"])
     cursor = dict(step.cursor or {})
     part_index = cursor.get("part", 0)
+    option_check = OptionCheck() if step.entity in ("products", "product-models") else None
     while part_index < len(entity.parts):
         part = entity.parts[part_index]
         importer = IMPORTERS[part.resource]
@@ -182,6 +184,8 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
                     after = {"part": part_index, "parent": parent_index + 1, "next_url": None}
                 with transaction.atomic():
                     result = importer.import_page(page.items, parent=parent)
+                    if option_check is not None:
+                        result.problems.extend(option_check.problems(page.items))
                     record_mappings(step.run.connection_id, importer.resource, result.ids)
                     _record_page(step, len(page.items), result, after)
                 _import_page_media(step, client, part.resource, page.items, parent)

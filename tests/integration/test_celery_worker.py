@@ -115,3 +115,24 @@ def test_stored_results_and_worker_log_hold_no_credential(celery_worker, fake_ak
     for task_id in task_ids:
         celery_worker.wait_for_output(f"[{task_id}] succeeded")
     assert_holds_none(celery_worker.output().encode(), forbidden, "The worker's log")
+
+
+@pytest.mark.django_db
+def test_a_queued_migration_chain_holds_step_ids_and_no_credential(celery_app_on_test_redis, redis_client):
+    from migrations_runs.services import start_run
+
+    connection = ConnectionFactory()
+    forbidden = forbidden_values(connection)
+    run = start_run(connection, ["products", "locales"])  # nobody consumes: the chain's first message stays
+
+    [raw] = redis_client.lrange("celery", 0, -1)
+    envelope = json.loads(raw)
+    assert envelope["headers"]["task"] == "migrations_runs.execute_step"
+    body = base64.b64decode(envelope["body"])
+    args, _kwargs, embed = json.loads(body)
+    step_ids = list(run.steps.order_by("position").values_list("pk", flat=True))
+    assert args == [step_ids[0]]
+    # The rest of the chain travels inside this message: ids only there too.
+    assert [link["args"] for link in reversed(embed["chain"])] == [[step_ids[1]], [run.pk]]
+    assert_holds_none(raw, forbidden, "The raw Redis message")
+    assert_holds_none(body, forbidden, "The decoded message body")

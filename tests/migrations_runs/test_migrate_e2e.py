@@ -129,6 +129,10 @@ def test_full_migration_imports_every_record_and_a_rerun_changes_nothing(demo, c
     steps = {step.entity: step for step in run.steps.all()}
     assert sum(step.read for step in steps.values()) == sum(len(r) for r in served.values())
     assert all(step.failed == 0 for step in steps.values()), {s.entity: s.failed for s in steps.values()}
+    from migrations_runs.models import MigrationLog
+
+    warnings = list(MigrationLog.objects.filter(step__run=run).values_list("code", "message")[:5])
+    assert warnings == [], warnings  # a consistent catalog migrates without a single warning
     assert len(run.reconciliation) == len(ENTITIES) and all(row["match"] for row in run.reconciliation), (
         run.reconciliation
     )
@@ -342,3 +346,25 @@ def test_a_parent_akeneo_never_sends_is_logged_with_the_record_code(connection):
     )
     assert variants.exists() and warnings.count() == min(variants.count(), 200)
     assert set(warnings.values_list("code", flat=True)) <= {str(p.uuid) for p in variants}
+
+
+def test_a_value_naming_an_unknown_option_is_logged_and_kept(connection):
+    from catalog.models import AttributeOption
+    from migrations_runs.models import MigrationLog
+
+    assert migrate(connection, "attributes")[0].status == Status.COMPLETED
+    option = AttributeOption.objects.order_by("attribute_code", "code").first()
+    AttributeOption.objects.filter(pk=option.pk).delete()  # as if Akeneo had lost it
+    run, _ = migrate(connection, "products")
+    assert run.status == Status.COMPLETED
+    product_model = IMPORTERS["products-uuid"].model
+    users = [
+        p for p in product_model.objects.all()
+        if any(
+            option.code == entry["data"] or option.code in (entry["data"] if isinstance(entry["data"], list) else [])
+            for entry in p.data["values"].get(option.attribute_code, [])
+        )
+    ]  # fmt: skip
+    logged = MigrationLog.objects.filter(step__run=run, message__contains=f"unknown option {option.code!r}")
+    assert users and {line.code for line in logged} == {str(p.uuid) for p in users}
+    assert all(option.attribute_code in p.data["values"] for p in users)  # nothing dropped
