@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrations_runs.entities import ENTITY_CODES, in_dependency_order
+from migrations_runs.entities import ENTITY_CODES
 from migrations_runs.models import MigrationRun, Status
 from migrations_runs.services import MigrationNotStarted, request_cancel, start_run
 from tests.factories import ConnectionFactory
@@ -70,8 +70,11 @@ def test_one_active_run_per_connection():
 
 
 def test_cancel_only_touches_active_runs():
-    run = start_run(ConnectionFactory(), ["locales"], enqueue=False)
-    request_cancel(run)
-    run.refresh_from_db()
-    assert run.cancel_requested
-    assert in_dependency_order(["locales"]) == ["locales"]
+    active = start_run(ConnectionFactory(), ["locales"], enqueue=False)
+    finished = start_run(ConnectionFactory(), ["locales"], enqueue=False)
+    MigrationRun.objects.filter(pk=finished.pk).update(status=Status.COMPLETED)
+    request_cancel(active)
+    request_cancel(finished)
+    active.refresh_from_db()
+    finished.refresh_from_db()
+    assert active.cancel_requested and not finished.cancel_requested
