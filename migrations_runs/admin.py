@@ -115,6 +115,8 @@ class MigrationRunAdmin(admin.ModelAdmin):
         if not request.user.has_perm("migrations_runs.run_migration"):
             raise PermissionDenied
         run = self._run(request, run_id)
-        request_cancel(run)
-        messages.info(request, f"Migration run #{run.pk} will stop after the page being imported.")
+        if request_cancel(run) == "cancelled":
+            messages.info(request, f"Migration run #{run.pk} was cancelled before it started.")
+        else:
+            messages.info(request, f"Migration run #{run.pk} will stop after the page being imported.")
         return HttpResponseRedirect(reverse("admin:migrations_runs_migrationrun_change", args=[run.pk]))

@@ -74,13 +74,37 @@ def start_run(
     if enqueue:
         from migrations_runs.tasks import enqueue_run
 
-        enqueue_run(run)
+        try:
+            enqueue_run(run)
+        except Exception as error:  # broker down: the run must not stay "queued" and block the connection
+            logger.exception("Could not queue migration run %s", run.pk)
+            reason = (
+                "The migration could not be queued: the Celery broker (REDIS_URL) did not answer "
+                f"({type(error).__name__}). Check that Redis and a worker are running, then start again."
+            )
+            MigrationRun.objects.filter(pk=run.pk).update(
+                status=Status.FAILED, error=reason, finished_at=timezone.now()
+            )
+            run.steps.update(status=Status.CANCELLED)
+            raise MigrationNotStarted(reason) from None
     return run
 
 
-def request_cancel(run: MigrationRun) -> None:
-    """Ask a run to stop; the running step stops between two pages, queued steps never start."""
-    MigrationRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(cancel_requested=True)
+def request_cancel(run: MigrationRun) -> str:
+    """Stop a run. Not started yet: cancelled at once (a run no worker picks up must not block its connection).
+    Running: its step stops between two pages and the queued steps never start. Returns the run's status."""
+    now = timezone.now()
+    with transaction.atomic():
+        if MigrationRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+            status=Status.CANCELLED,
+            cancel_requested=True,
+            error="Cancelled before it started.",
+            finished_at=now,
+        ):
+            MigrationStep.objects.filter(run_id=run.pk, status=Status.QUEUED).update(status=Status.CANCELLED)
+        else:
+            MigrationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
+    return MigrationRun.objects.get(pk=run.pk).status
 
 
 def make_client(connection: Connection) -> AkeneoClient:

@@ -130,9 +130,17 @@ def test_run_page_progress_and_log(admin, connection):
 def test_cancel(admin, connection):
     run = start_run(connection, ["locales"], enqueue=False)
     response = admin.post(reverse("admin:migrations_runs_migrationrun_cancel", args=[run.pk]), follow=True)
-    assert "will stop after the page being imported" in response.content.decode()
+    assert "was cancelled before it started" in response.content.decode()
     run.refresh_from_db()
-    assert run.cancel_requested
+    assert run.status == Status.CANCELLED
+    running = start_run(connection, ["locales"], enqueue=False)
+    MigrationRun.objects.filter(pk=running.pk).update(status=Status.RUNNING)
+    response = admin.post(
+        reverse("admin:migrations_runs_migrationrun_cancel", args=[running.pk]), follow=True
+    )
+    assert "will stop after the page being imported" in response.content.decode()
+    running.refresh_from_db()
+    assert running.cancel_requested
 
 
 def test_migration_history_tab_lists_runs_with_masks(admin, connection):

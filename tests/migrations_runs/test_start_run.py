@@ -70,11 +70,33 @@ def test_one_active_run_per_connection():
 
 
 def test_cancel_only_touches_active_runs():
-    active = start_run(ConnectionFactory(), ["locales"], enqueue=False)
+    queued = start_run(ConnectionFactory(), ["locales", "products"], enqueue=False)
+    running = start_run(ConnectionFactory(), ["locales"], enqueue=False)
     finished = start_run(ConnectionFactory(), ["locales"], enqueue=False)
+    MigrationRun.objects.filter(pk=running.pk).update(status=Status.RUNNING)
     MigrationRun.objects.filter(pk=finished.pk).update(status=Status.COMPLETED)
-    request_cancel(active)
-    request_cancel(finished)
-    active.refresh_from_db()
+    # Not started: cancelled at once, so a run no worker ever picks up cannot block its connection.
+    assert request_cancel(queued) == Status.CANCELLED
+    assert set(queued.steps.values_list("status", flat=True)) == {Status.CANCELLED}
+    start_run(queued.connection, ["locales"], enqueue=False)
+    # Running: flagged; the worker stops between two pages.
+    assert request_cancel(running) == Status.RUNNING
+    assert request_cancel(finished) == Status.COMPLETED
+    running.refresh_from_db()
     finished.refresh_from_db()
-    assert active.cancel_requested and not finished.cancel_requested
+    assert running.cancel_requested and not finished.cancel_requested
+
+
+def test_a_broker_that_does_not_answer_leaves_no_queued_run_behind(monkeypatch):
+    def broker_down(run):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("migrations_runs.tasks.enqueue_run", broker_down)
+    connection = ConnectionFactory()
+    with pytest.raises(MigrationNotStarted, match="could not be queued: the Celery broker"):
+        start_run(connection, ["locales"])
+    run = MigrationRun.objects.get()
+    assert run.status == Status.FAILED and "REDIS_URL" in run.error
+    assert list(run.steps.values_list("status", flat=True)) == [Status.CANCELLED]
+    monkeypatch.setattr("migrations_runs.tasks.enqueue_run", lambda run: None)
+    start_run(connection, ["locales"])  # the connection is not blocked by the failed attempt
