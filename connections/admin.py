@@ -17,12 +17,11 @@ from django.views.decorators.http import require_POST
 from connections.crypto import CredentialsUnreadable
 from connections.forms import ConnectionChangeForm, ConnectionCreateForm
 from connections.history import field_changes
+from connections.masking import MASK, MaskedCredentialsMixin
 from connections.models import Connection
 from connections.services import unique_connection_name, verify_connection
 from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.services import MigrationNotStarted, start_run
-
-MASK = "*****"
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -41,7 +40,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
     list_display = ["name", "base_url", "username", "status_display"]
     list_display_links = ["name"]
     search_fields = ["name", "base_url", "username"]
@@ -76,18 +75,6 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="enabled")
     def status_display(self, obj: Connection) -> str:
         return obj.status
-
-    @admin.display(description="Client ID")
-    def masked_client_id(self, obj: Connection) -> str:
-        return MASK
-
-    @admin.display(description="Secret")
-    def masked_secret(self, obj: Connection) -> str:
-        return MASK
-
-    @admin.display(description="Password")
-    def masked_password(self, obj: Connection) -> str:
-        return MASK
 
     @admin.action(description="Enable selected connections", permissions=["change"])
     def enable_selected(self, request: HttpRequest, queryset) -> None:

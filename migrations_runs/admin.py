@@ -13,15 +13,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from connections.masking import MASK, MaskedCredentialsMixin
 from migrations_runs.models import MigrationLog, MigrationRun
 from migrations_runs.progress import log_text, run_progress
 from migrations_runs.services import request_cancel
 
-MASK = "*****"
-
 
 @admin.register(MigrationRun)
-class MigrationRunAdmin(admin.ModelAdmin):
+class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
     list_display = [
         "id", "connection", "masked_client_id", "masked_secret", "masked_password", "entities_display", "status",
         "started_at", "user",
@@ -33,18 +32,6 @@ class MigrationRunAdmin(admin.ModelAdmin):
     delete_selected_confirmation_template = (
         "admin/migrations_runs/migrationrun/delete_selected_confirmation.html"
     )
-
-    @admin.display(description="Client ID")
-    def masked_client_id(self, obj: MigrationRun) -> str:
-        return MASK
-
-    @admin.display(description="Secret")
-    def masked_secret(self, obj: MigrationRun) -> str:
-        return MASK
-
-    @admin.display(description="Password")
-    def masked_password(self, obj: MigrationRun) -> str:
-        return MASK
 
     @admin.display(description="Entities")
     def entities_display(self, obj: MigrationRun) -> str:
