@@ -213,7 +213,6 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
                     record_mappings(step.run.connection_id, importer.resource, result.ids)
                     _record_page(step, len(page.items), result, after)
                 _import_page_media(step, client, part.resource, page.items, parent)
-                _heartbeat(step)
                 if progress:
                     progress(step)
             parent_index += 1
@@ -237,9 +236,10 @@ def _import_page_media(step: MigrationStep, client: AkeneoClient, resource: str,
     from migrations_runs.media import import_media, media_references
 
     stored, problems = import_media(client, media_references(client, resource, items, parent))
-    if stored:
+    if stored or problems:  # downloads took time: renew the lease with the counter (one write)
         step.media += stored
-        step.save(update_fields=["media"])
+        step.heartbeat_at = timezone.now()
+        step.save(update_fields=["media", "heartbeat_at"])
     if problems:
         MigrationLog.objects.bulk_create(
             MigrationLog(step=step, level=MigrationLog.Level.WARNING, code=record[:255], message=message)
@@ -303,11 +303,6 @@ def _log_unresolved(step: MigrationStep, importers: list) -> None:
                     )
                 )
     MigrationLog.objects.bulk_create(lines)
-
-
-def _heartbeat(step: MigrationStep) -> None:
-    step.heartbeat_at = timezone.now()
-    MigrationStep.objects.filter(pk=step.pk).update(heartbeat_at=step.heartbeat_at)
 
 
 def _record_page(step: MigrationStep, read: int, result, cursor: dict) -> None:
