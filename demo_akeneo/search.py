@@ -204,17 +204,27 @@ def _combine(predicates: list[Callable[[Any], bool]]) -> Callable[[Any], bool] |
     return lambda h: all(p(h) for p in predicates)
 
 
+def _shared_predicate(catalog: Catalog, f: Filter) -> Callable[[Any], bool] | None:
+    """Filters products and product models answer alike (both headers have these fields); None otherwise."""
+    if f.field in ("updated", "created"):
+        return _date_predicate(f, (lambda h: h.updated) if f.field == "updated" else (lambda h: h.created))
+    if f.field == "family":
+        return _codes_predicate(f, lambda h: h.family)
+    if f.field == "categories":
+        return _category_predicate(catalog, f)
+    if f.field == "parent":
+        return _codes_predicate(f, lambda h: h.parent)
+    return None
+
+
 def compile_product_filters(catalog: Catalog, filters: list[Filter], scope: str | None) -> Compiled:
     """Predicates over ProductHeader; `identifier`/`uuid` IN lists also narrow the candidate slots."""
     predicates: list[Callable[[ProductHeader], bool]] = []
     candidates: set[int] | None = None
     for f in filters:
-        if f.field in ("updated", "created"):
-            predicates.append(
-                _date_predicate(f, (lambda h: h.updated) if f.field == "updated" else (lambda h: h.created))
-            )
-        elif f.field == "family":
-            predicates.append(_codes_predicate(f, lambda h: h.family))
+        shared = _shared_predicate(catalog, f)
+        if shared is not None:
+            predicates.append(shared)
         elif f.field == "enabled":
             if not isinstance(f.value, bool):
                 raise SearchError(
@@ -222,10 +232,6 @@ def compile_product_filters(catalog: Catalog, filters: list[Filter], scope: str 
                 )
             wanted = f.value if f.operator == "=" else not f.value
             predicates.append(lambda h, wanted=wanted: h.enabled is wanted)
-        elif f.field == "categories":
-            predicates.append(_category_predicate(catalog, f))
-        elif f.field == "parent":
-            predicates.append(_codes_predicate(f, lambda h: h.parent))
         elif f.field == "groups":
             predicates.append(
                 (lambda h: not h.groups)
@@ -264,16 +270,9 @@ def compile_model_filters(catalog: Catalog, filters: list[Filter]) -> Compiled:
     predicates: list[Callable[[ModelHeader], bool]] = []
     candidates: set[int] | None = None
     for f in filters:
-        if f.field in ("updated", "created"):
-            predicates.append(
-                _date_predicate(f, (lambda h: h.updated) if f.field == "updated" else (lambda h: h.created))
-            )
-        elif f.field == "family":
-            predicates.append(_codes_predicate(f, lambda h: h.family))
-        elif f.field == "categories":
-            predicates.append(_category_predicate(catalog, f))
-        elif f.field == "parent":
-            predicates.append(_codes_predicate(f, lambda h: h.parent))
+        shared = _shared_predicate(catalog, f)
+        if shared is not None:
+            predicates.append(shared)
         elif f.field == "identifier":
             predicates.append(_codes_predicate(f, lambda h: h.code))
             if f.operator in ("IN", "="):
