@@ -14,7 +14,7 @@ from connections.akeneo.client import AkeneoClient, ClientSettings
 from demo_akeneo.server import start_demo_server
 from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.importers import IMPORTERS
-from migrations_runs.models import Mapping, MigrationRun, MigrationStep, Status
+from migrations_runs.models import Mapping, MigrationLog, MigrationRun, MigrationStep, Status
 from migrations_runs.services import StepBusy, execute_step, finish_run, reconcile, start_run
 from tests.factories import ConnectionFactory
 
@@ -129,7 +129,6 @@ def test_full_migration_imports_every_record_and_a_rerun_changes_nothing(demo, c
     steps = {step.entity: step for step in run.steps.all()}
     assert sum(step.read for step in steps.values()) == sum(len(r) for r in served.values())
     assert all(step.failed == 0 for step in steps.values()), {s.entity: s.failed for s in steps.values()}
-    from migrations_runs.models import MigrationLog
 
     warnings = list(MigrationLog.objects.filter(step__run=run).values_list("code", "message")[:5])
     assert warnings == [], warnings  # a consistent catalog migrates without a single warning
@@ -335,7 +334,6 @@ def test_cancel_stops_the_step_between_two_pages(connection):
 
 
 def test_a_parent_akeneo_never_sends_is_logged_with_the_record_code(connection):
-    from migrations_runs.models import MigrationLog
 
     run, _ = migrate(connection, "products")  # variant products, but their product models were not migrated
     step = run.steps.get()
@@ -350,7 +348,6 @@ def test_a_parent_akeneo_never_sends_is_logged_with_the_record_code(connection):
 
 def test_a_value_naming_an_unknown_option_is_logged_and_kept(connection):
     from catalog.models import AttributeOption
-    from migrations_runs.models import MigrationLog
 
     assert migrate(connection, "attributes")[0].status == Status.COMPLETED
     option = AttributeOption.objects.order_by("attribute_code", "code").first()
