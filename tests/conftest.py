@@ -57,6 +57,23 @@ def superuser(django_user_model):
     )
 
 
+@pytest.fixture
+def hostile(demo):
+    """`hostile(**tamper)` starts a HostileAkeneo in front of the module's `demo` server; all are stopped after."""
+    from tests.hostile_akeneo import HostileAkeneo
+
+    started: list[HostileAkeneo] = []
+
+    def make(**tamper) -> HostileAkeneo:
+        server = HostileAkeneo(demo, **tamper)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path_factory):
     """Media written by a test (migrations download them) land in a temporary folder, never in var/media."""

@@ -24,3 +24,14 @@ class ConnectionFactory(factory.django.DjangoModelFactory):
         connection.set_credentials(**values)
         connection.save()  # one save: one "created" history row, like the admin and the CLI
         return connection
+
+
+def connection_for(server, **kwargs) -> Connection:
+    """A connection to a running demo (or hostile) Akeneo server, with that server's own credentials."""
+    creds = server.credentials
+    return ConnectionFactory(
+        base_url=server.base_url,
+        username=creds["username"],
+        credentials={key: creds[key] for key in ("client_id", "secret", "password")},
+        **kwargs,
+    )

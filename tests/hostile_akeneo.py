@@ -18,7 +18,8 @@ only ever talks to the proxy. What each tamper keyword does:
                          huge_media_length=False (then the body just goes on, connection closed at its end)
   media_type="text/html" media answered with that content type and a body with a script in it
   null_items=True        list pages get `null`, "x" and 5 among their items
-  huge_page=N            the first products-uuid page holds N records (copies of the real ones, new uuids)
+  huge_page=N            the first products-uuid list page (a `with_count` probe aside) holds N records
+                         (copies of the real ones, new uuids)
   retry_after=S          every API GET (the token call excepted) answers 429 with `Retry-After: S`
 """
 
@@ -209,7 +210,14 @@ class HostileAkeneo(_Proxy):
         links = document.setdefault("_links", {})
         own = f"{self.base_url}{raw_path}" + (f"?{query}" if query else "")
         items = document["_embedded"]["items"]
-        if t.get("huge_page") and raw_path.endswith("/products-uuid") and not self._huge_page_done and items:
+        counting = "with_count=true" in query  # the count probe a step starts with is not "the first page"
+        if (
+            t.get("huge_page")
+            and raw_path.endswith("/products-uuid")
+            and not counting
+            and not self._huge_page_done
+            and items
+        ):
             self._huge_page_done = True
             copies = []
             for index in range(int(t["huge_page"])):

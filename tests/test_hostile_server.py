@@ -8,7 +8,6 @@ import pytest
 import requests
 
 from demo_akeneo.server import start_demo_server
-from tests.hostile_akeneo import HostileAkeneo
 
 PRODUCTS = "/api/rest/v1/products-uuid?limit=10&pagination_type=search_after"
 
@@ -18,20 +17,6 @@ def demo():
     server = start_demo_server(products=30)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def hostile(demo):
-    started = []
-
-    def make(**tamper):
-        server = HostileAkeneo(demo, **tamper)
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 def token(server) -> str:

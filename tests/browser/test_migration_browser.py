@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationRun
 from tests.browser.test_connections_browser import log_in
-from tests.factories import ConnectionFactory
+from tests.factories import connection_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -25,10 +25,7 @@ def demo():
 def test_start_watch_and_audit_a_migration(
     page: Page, live_server, admin_user, demo, celery_worker, screenshot_dir
 ):
-    secrets = {key: demo.credentials[key] for key in ("client_id", "secret", "password")}
-    connection = ConnectionFactory(
-        name="demo", base_url=demo.base_url, credentials=secrets, username=demo.credentials["username"]
-    )
+    connection = connection_for(demo, name="demo")
     change = f"/admin/connections/connection/{connection.pk}/change/"
     log_in(page, live_server, change)
 

@@ -11,7 +11,7 @@ from migrations_runs.entities import ENTITY_CODES
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import MigrationRun, Status
 from migrations_runs.services import start_run
-from tests.factories import ConnectionFactory
+from tests.factories import connection_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +31,7 @@ def wait_for_end(run: MigrationRun, timeout: float = 120) -> MigrationRun:
 def test_start_migration_runs_every_step_on_the_worker(celery_worker):
     demo = start_demo_server(products=80)
     try:
-        secrets = {key: demo.credentials[key] for key in ("client_id", "secret", "password")}
-        connection = ConnectionFactory(
-            base_url=demo.base_url, credentials=secrets, username=demo.credentials["username"]
-        )
+        connection = connection_for(demo)
         run = wait_for_end(
             start_run(connection, ["products", "locales", "families", "attributes", "categories"])
         )
@@ -59,10 +56,7 @@ def test_full_migration_on_the_worker_exports_exactly_the_source(celery_worker, 
 
     demo = start_demo_server(products=120)
     try:
-        secrets = {key: demo.credentials[key] for key in ("client_id", "secret", "password")}
-        connection = ConnectionFactory(
-            base_url=demo.base_url, credentials=secrets, username=demo.credentials["username"]
-        )
+        connection = connection_for(demo)
         served = source_records(demo)
         run = wait_for_end(start_run(connection, ENTITY_CODES), timeout=240)
         assert run.status == Status.COMPLETED, run.error

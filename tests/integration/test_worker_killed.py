@@ -12,7 +12,7 @@ from demo_akeneo.server import start_demo_server
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import MigrationStep, Status
 from migrations_runs.services import start_run
-from tests.factories import ConnectionFactory
+from tests.factories import connection_for
 from tests.integration.conftest import _children
 from tests.integration.test_migration_worker import wait_for_end
 
@@ -28,10 +28,7 @@ def worker_env() -> dict[str, str]:
 def test_killed_pool_process_resumes_and_ends_with_exactly_the_source(celery_worker):
     demo = start_demo_server(products=200, latency_ms=100)
     try:
-        secrets = {key: demo.credentials[key] for key in ("client_id", "secret", "password")}
-        connection = ConnectionFactory(
-            base_url=demo.base_url, credentials=secrets, username=demo.credentials["username"]
-        )
+        connection = connection_for(demo)
         run = start_run(connection, ["products"])
         step = MigrationStep.objects.get(run=run)
         deadline = time.monotonic() + 60

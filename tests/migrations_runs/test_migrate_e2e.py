@@ -16,7 +16,7 @@ from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import Mapping, MigrationLog, MigrationRun, MigrationStep, Status
 from migrations_runs.services import StepBusy, execute_step, finish_run, reconcile, start_run
-from tests.factories import ConnectionFactory
+from tests.factories import connection_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,10 +30,7 @@ def demo():
 
 @pytest.fixture
 def connection(demo):
-    secrets = {key: demo.credentials[key] for key in ("client_id", "secret", "password")}
-    return ConnectionFactory(
-        base_url=demo.base_url, credentials=secrets, username=demo.credentials["username"]
-    )
+    return connection_for(demo)
 
 
 def without_links(value):
