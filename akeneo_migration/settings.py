@@ -155,6 +155,13 @@ AKENEO_MAX_ATTEMPTS = int(os.environ.get("AKENEO_MAX_ATTEMPTS", "6"))
 AKENEO_MAX_IN_FLIGHT = int(os.environ.get("AKENEO_MAX_IN_FLIGHT", "4"))
 AKENEO_TOKEN_REFRESH_BUFFER = env_float("AKENEO_TOKEN_REFRESH_BUFFER", 300.0)
 AKENEO_PAGE_SIZE = min(int(os.environ.get("AKENEO_PAGE_SIZE", "100")), 100)  # Akeneo refuses more than 100
+# Bounds on what an Akeneo server can make us do (it is not trusted): total seconds spent waiting between the
+# attempts of one request (Retry-After included); one media download's overall deadline and maximum size; the
+# largest list page body accepted.
+AKENEO_MAX_RETRY_WAIT = env_float("AKENEO_MAX_RETRY_WAIT", 300.0)
+AKENEO_MEDIA_DEADLINE = env_float("AKENEO_MEDIA_DEADLINE", 600.0)
+AKENEO_MEDIA_MAX_BYTES = int(os.environ.get("AKENEO_MEDIA_MAX_BYTES", str(1024**3)))
+AKENEO_MAX_PAGE_BYTES = int(os.environ.get("AKENEO_MAX_PAGE_BYTES", str(16 * 1024**2)))
 
 # --- Celery on Redis.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

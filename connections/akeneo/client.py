@@ -9,22 +9,35 @@ What it guarantees, because other importers break on exactly these:
 - lists are followed through `_links.next.href` (never a hand-built cursor), one page and one prefetched page in
   memory, resumable from a saved next-page URL;
 - media are streamed to a file object in chunks, with their size and checksum.
+
+And, because the server is not trusted (it may be broken, or hostile):
+- credentials only ever go to the connection's own scheme, host, port and path prefix: every URL passes through
+  `absolute()`, which refuses a link elsewhere before any request is made;
+- every wait is bounded: the time spent waiting between the attempts of one request (Retry-After included), each
+  media download (an overall deadline and a maximum size), each JSON answer (a maximum size, read streamed);
+- a pages() iteration stops when a `next` link repeats a page already read, or when it reads far more items than
+  the caller expects;
+- list entries that are not JSON objects are dropped and counted, never handed over.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
+import ipaddress
 import json
 import logging
 import random
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -38,11 +51,16 @@ from connections.akeneo.auth import (
     unreachable_reason,
 )
 from connections.akeneo.errors import (
+    AkeneoDeadline,
     AkeneoError,
+    AkeneoForeignLink,
     AkeneoHTTPError,
     AkeneoMalformedResponse,
     AkeneoNotAnAPI,
+    AkeneoPagingLoop,
+    AkeneoTooLarge,
     AkeneoUnreachable,
+    AkeneoWaitTooLong,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,8 +68,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 API_ROOT = "/api/rest/v1"
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MAX_RETRY_AFTER = 300.0
 DOWNLOAD_CHUNK = 256 * 1024
+READ_CHUNK = 64 * 1024
+ERROR_BODY_MAX = 64 * 1024  # an error answer is only read for its message
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,10 @@ class ClientSettings:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     page_size: int = 100
+    max_retry_wait: float = 300.0  # total seconds waited between the attempts of one request
+    media_deadline: float = 600.0  # one media download, start to end, retries included
+    media_max_bytes: int = 1024**3
+    max_page_bytes: int = 16 * 1024**2  # any JSON answer (a list page, mostly)
 
     @classmethod
     def from_django(cls, **overrides: Any) -> ClientSettings:
@@ -77,6 +101,10 @@ class ClientSettings:
             "max_in_flight": settings.AKENEO_MAX_IN_FLIGHT,
             "refresh_buffer": settings.AKENEO_TOKEN_REFRESH_BUFFER,
             "page_size": settings.AKENEO_PAGE_SIZE,
+            "max_retry_wait": settings.AKENEO_MAX_RETRY_WAIT,
+            "media_deadline": settings.AKENEO_MEDIA_DEADLINE,
+            "media_max_bytes": settings.AKENEO_MEDIA_MAX_BYTES,
+            "max_page_bytes": settings.AKENEO_MAX_PAGE_BYTES,
         }
         values.update(overrides)
         return cls(**values)
@@ -88,12 +116,17 @@ class ClientSettings:
 
 @dataclass(frozen=True)
 class Page:
-    """One list page. `url` re-fetches this page; `next_url` is the cursor to save after importing it."""
+    """One list page. `url` re-fetches this page; `next_url` is the cursor to save after importing it.
+
+    `items` holds only JSON objects; `dropped` counts the other entries Akeneo sent (null, strings, numbers).
+    `items_count` is Akeneo's figure when it gave a non-negative integer; it is not trusted beyond display.
+    """
 
     items: list[dict[str, Any]]
     url: str
     next_url: str | None
     items_count: int | None = None
+    dropped: int = 0
 
 
 @dataclass(frozen=True)
@@ -237,23 +270,54 @@ class AkeneoClient:
 
     # ------------------------------------------------------------------ transport
     def absolute(self, url_or_path: str) -> str:
-        """Resolve a path or a (possibly relative) `_links` href against the base URL, keeping its path prefix."""
-        if urlsplit(url_or_path).scheme:
-            return url_or_path
+        """The URL to request for a path or a `_links` href — the one gate every request goes through.
+
+        Relative hrefs resolve against the base URL, keeping its path prefix (a root-relative path outside the
+        prefix gets it). An absolute or scheme-relative (`//host/…`) href must be on the connection's own scheme,
+        host and port, and under its prefix once dot segments are resolved; anything else raises
+        AkeneoForeignLink, before any request. The URL returned is rebuilt from the base URL's own scheme and
+        network location and the href's path and query, so what is requested is exactly what was checked.
+        """
         base = self.credentials.base_url.rstrip("/")
-        prefix = urlsplit(base).path
-        if url_or_path.startswith("/"):
-            if prefix and url_or_path.startswith(prefix + "/"):
-                return urljoin(base + "/", url_or_path)
-            return base + url_or_path
-        return urljoin(base + "/", url_or_path)
+        own = urlsplit(base)
+        prefix = own.path
+        href = url_or_path.strip()
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or href.startswith("//"):
+            resolved = urlsplit(urljoin(base + "/", href))
+            if resolved.username is not None or resolved.password is not None:
+                raise AkeneoForeignLink(
+                    f"Akeneo linked to {_origin_label(resolved)} with user information in the address; "
+                    "the link was not followed and no credentials were sent there",
+                    path=resolved.path[:200],
+                )
+            if resolved.scheme != own.scheme or _origin_key(resolved) != _origin_key(own):
+                raise AkeneoForeignLink(
+                    f"Akeneo linked to {_origin_label(resolved)}, which is not this connection's server "
+                    f"({_origin_label(own)}); the link was not followed and no credentials were sent there",
+                    path=resolved.path[:200],
+                )
+        elif href.startswith("/"):
+            under = not prefix or href == prefix or href.startswith(prefix + "/")
+            resolved = urlsplit(urljoin(base + "/", href) if under else base + href)
+        else:
+            resolved = urlsplit(urljoin(base + "/", href))
+        path = _remove_dot_segments(resolved.path)
+        if not _under(path, prefix) or not _under(_server_view(path), _server_view(prefix)):
+            raise AkeneoForeignLink(
+                f"Akeneo linked to {_origin_label(own)}{path[:200]}, outside this connection's path "
+                f"{prefix!r}; the link was not followed",
+                path=path[:200],
+            )
+        return f"{own.scheme}://{own.netloc}{path}" + (f"?{resolved.query}" if resolved.query else "")
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.settings.backoff_max, self.settings.backoff_base * (2 ** (attempt - 1)))
         return ceiling * (0.5 + self._jitter() / 2)  # "equal jitter": never zero, never in lockstep
 
     def _with_retries(self, call: Callable[[], T]) -> T:
-        attempt = 0
+        """Retry what may succeed later, within `max_attempts` and `max_retry_wait` seconds of waiting in all."""
+        attempt, waited = 0, 0.0
         while True:
             attempt += 1
             try:
@@ -261,7 +325,21 @@ class AkeneoClient:
             except AkeneoError as error:
                 if not error.retryable or attempt >= self.settings.max_attempts:
                     raise
-                delay = getattr(error, "retry_after", None) or self._backoff(attempt)
+                asked = getattr(error, "retry_after", None)
+                delay = asked or self._backoff(attempt)
+                left = self.settings.max_retry_wait - waited
+                if delay > left:
+                    if not asked:
+                        raise
+                    raise AkeneoWaitTooLong(
+                        f"{error}; Akeneo asked to wait {_seconds(asked)} s before retrying, more than the "
+                        f"{_seconds(max(left, 0.0))} s left of the {_seconds(self.settings.max_retry_wait)} s "
+                        "one request may spend waiting (AKENEO_MAX_RETRY_WAIT)",
+                        status=error.status,
+                        akeneo_message=error.akeneo_message,
+                        path=error.path,
+                    ) from None
+                waited += delay
                 self._count("retries")
                 logger.warning(
                     "Akeneo %s (attempt %s/%s); retrying in %.1fs",
@@ -287,6 +365,7 @@ class AkeneoClient:
                         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                         timeout=self.settings.timeout,
                         allow_redirects=False,
+                        stream=True,  # bodies are read by `consume`, within their own bounds
                         **kwargs,
                     )
                 except requests.exceptions.RequestException as exc:
@@ -311,6 +390,7 @@ class AkeneoClient:
         status = response.status_code
         if 300 <= status < 400:
             return AkeneoNotAnAPI(f"{method} {path} redirected (HTTP {status})", status=status, path=path)
+        _read_error_body(response)
         message = self.credentials.redact(message_of(json_or_none(response), response))
         error = AkeneoHTTPError(
             f"{method} {path}: HTTP {status}{f' — {message}' if message else ''}",
@@ -325,16 +405,20 @@ class AkeneoClient:
     def request_json(
         self, method: str, url: str, *, params: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Any:
-        """A JSON call with retries. A body that is not JSON is retried too (proxies), then reported clearly."""
+        """A JSON call with retries. A body that is not JSON is retried too (proxies), then reported clearly.
+
+        The body is read streamed and refused past `max_page_bytes` (a server ignoring `limit`).
+        """
 
         def parse(response: requests.Response) -> Any:
-            self._count("bytes", len(response.content))
+            body = self._read_capped(method, response)
+            self._count("bytes", len(body))
             try:
-                return response.json()
+                return json.loads(body)
             except ValueError:
                 raise AkeneoMalformedResponse(
                     f"{method} {urlsplit(response.url).path}: the answer is not valid JSON "
-                    f"({len(response.content)} bytes, {response.headers.get('Content-Type', 'no content type')})",
+                    f"({len(body)} bytes, {response.headers.get('Content-Type', 'no content type')})",
                     status=response.status_code,
                     path=urlsplit(response.url).path,
                 ) from None
@@ -345,6 +429,28 @@ class AkeneoClient:
 
     def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.request_json("GET", path_or_url, params=params)
+
+    def _read_capped(self, method: str, response: requests.Response) -> bytearray:
+        limit = self.settings.max_page_bytes
+        path = urlsplit(response.url).path
+
+        def too_large(what: str) -> AkeneoTooLarge:
+            return AkeneoTooLarge(
+                f"{method} {path}: the answer {what}, more than the {limit} bytes accepted "
+                "(AKENEO_MAX_PAGE_BYTES); was the page size ignored?",
+                status=response.status_code,
+                path=path,
+            )
+
+        declared = _content_length(response)
+        if declared is not None and declared > limit:
+            raise too_large(f"announces {declared} bytes")
+        body = bytearray()
+        for chunk in response.iter_content(READ_CHUNK):
+            if len(body) + len(chunk) > limit:
+                raise too_large("grew past the limit")
+            body += chunk
+        return body
 
     # ------------------------------------------------------------------ paging
     def list_url(
@@ -372,31 +478,49 @@ class AkeneoClient:
         params: Mapping[str, Any] | None = None,
         start_url: str | None = None,
         prefetch: bool = True,
+        expected_count: int | None = None,
     ) -> Iterator[Page]:
-        """Pages of a resource, from the first or from a saved `next_url`; the next page downloads meanwhile."""
-        url = start_url or self.list_url(resource, parent=parent, params=params)
+        """Pages of a resource, from the first or from a saved `next_url`; the next page downloads meanwhile.
+
+        The iteration stops with AkeneoPagingLoop (after handing over the page that carries the bad link) when a
+        `next` link repeats a page already read, or when, with `expected_count` given (Akeneo's count for the
+        step), the items read run far past it: a server whose links never end cannot keep a run going forever.
+        """
+        url = self.absolute(start_url) if start_url else self.list_url(resource, parent=parent, params=params)
         if RESOURCES[resource].pagination == "none":
             data = self.get(url)
-            items = data if isinstance(data, list) else _embedded_items(data, url)
-            yield Page(items=items, url=url, next_url=None, items_count=len(items))
+            items, dropped = _objects(data) if isinstance(data, list) else _embedded_items(data, url)
+            yield Page(items=items, url=url, next_url=None, items_count=len(items), dropped=dropped)
             return
-        yield from self._follow(url, prefetch=prefetch)
+        yield from self._follow(
+            url, prefetch=prefetch, guard=_PagingGuard(url, expected_count, self.settings)
+        )
 
-    def _follow(self, url: str, *, prefetch: bool) -> Iterator[Page]:
+    def _follow(self, url: str, *, prefetch: bool, guard: _PagingGuard) -> Iterator[Page]:
         if not prefetch:
             next_url: str | None = url
             while next_url:
                 page = self._fetch_page(next_url)
-                next_url = page.next_url
+                stop = guard.check(page)
+                next_url = page.next_url if stop is None else None
                 yield page
+                if stop is not None:
+                    raise stop
             return
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="akeneo-prefetch")
         pending: Future[Page] | None = executor.submit(self._fetch_page, url)
         try:
             while pending is not None:
                 page = pending.result()
-                pending = executor.submit(self._fetch_page, page.next_url) if page.next_url else None
+                stop = guard.check(page)
+                pending = (
+                    executor.submit(self._fetch_page, page.next_url)
+                    if page.next_url and stop is None
+                    else None
+                )
                 yield page
+                if stop is not None:
+                    raise stop
         finally:
             if pending is not None:
                 pending.cancel()
@@ -404,14 +528,26 @@ class AkeneoClient:
 
     def _fetch_page(self, url: str) -> Page:
         data = self.get(url)
-        items = _embedded_items(data, url)
-        links = data.get("_links") or {}
-        next_href = (links.get("next") or {}).get("href")
+        items, dropped = _embedded_items(data, url)
+        links = data.get("_links")
+        following = links.get("next") if isinstance(links, dict) else None
+        next_href = following.get("href") if isinstance(following, dict) else None
+        if next_href is not None and not isinstance(next_href, str):
+            raise AkeneoMalformedResponse(
+                f"GET {urlsplit(url).path}: the next link is not a URL", path=urlsplit(url).path
+            )
+        if dropped:
+            logger.warning(
+                "Akeneo page %s held %s entries that are not records; they were left out",
+                urlsplit(url).path,
+                dropped,
+            )
         return Page(
             items=items,
             url=url,
             next_url=self.absolute(next_href) if next_href else None,
-            items_count=data.get("items_count"),
+            items_count=_count_or_none(data.get("items_count")),
+            dropped=dropped,
         )
 
     def items(self, resource: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -435,14 +571,14 @@ class AkeneoClient:
             else spec.path.format(parent=quote(parent or "", safe=""))
         )
         data = self.get(path, params={"limit": 1, "with_count": True})
-        count = data.get("items_count") if isinstance(data, dict) else None
-        return count if isinstance(count, int) else None
+        return _count_or_none(data.get("items_count")) if isinstance(data, dict) else None
 
     def products_path(self) -> str:
         """`/products-uuid` where the server has it (7.0 / SaaS), else `/products` (identifier-less are skipped)."""
         if self._products_path is None:
             index = self.get(API_ROOT)
-            routes = index.get("routes", {}) if isinstance(index, dict) else {}
+            routes = index.get("routes") if isinstance(index, dict) else None
+            routes = routes if isinstance(routes, dict) else {}
             has_uuid = any(
                 isinstance(route, dict) and str(route.get("route", "")).rstrip("/").endswith("/products-uuid")
                 for route in routes.values()
@@ -452,14 +588,63 @@ class AkeneoClient:
 
     # ------------------------------------------------------------------ media
     def download(self, href: str, target: IO[bytes]) -> Download:
-        """Stream a media file into `target` (memory independent of size). A retry rewinds a seekable target."""
+        """Stream a media file into `target` (memory independent of size). A retry rewinds a seekable target.
+
+        Bounded: the whole download (retries included) has `media_deadline` seconds — a watchdog cuts the
+        connection at the deadline, since a server sending a byte now and then never trips the read timeout —
+        and at most `media_max_bytes` are accepted. Both raise errors that are not retried.
+        """
+        deadline = time.monotonic() + self.settings.media_deadline
+        limit = self.settings.media_max_bytes
+
+        def late(path: str) -> AkeneoDeadline:
+            return AkeneoDeadline(
+                f"GET {path}: the download did not finish within {_seconds(self.settings.media_deadline)} s "
+                "(AKENEO_MEDIA_DEADLINE)",
+                path=path,
+            )
+
+        def too_large(path: str, what: str) -> AkeneoTooLarge:
+            return AkeneoTooLarge(
+                f"GET {path}: the media file {what}, more than the {limit} bytes accepted (AKENEO_MEDIA_MAX_BYTES)",
+                path=path,
+            )
 
         def stream(response: requests.Response) -> Download:
+            path = urlsplit(response.url).path
+            declared = _content_length(response)
+            if declared is not None and declared > limit:
+                raise too_large(path, f"announces {declared} bytes")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise late(path)
+            expired = threading.Event()
+
+            def cut() -> None:
+                expired.set()
+                _shut_down(response)
+
+            watchdog = threading.Timer(left, cut)
+            watchdog.daemon = True
+            watchdog.start()
             digest, size = hashlib.sha256(), 0
-            for chunk in response.iter_content(DOWNLOAD_CHUNK):
-                target.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
+            try:
+                for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                    if expired.is_set():
+                        break
+                    if size + len(chunk) > limit:
+                        raise too_large(path, "grew past the limit")
+                    target.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+            except Exception:
+                if expired.is_set():
+                    raise late(path) from None
+                raise
+            finally:
+                watchdog.cancel()
+            if expired.is_set() or time.monotonic() > deadline:
+                raise late(path)
             expected = response.headers.get("Content-Length")
             if (
                 expected is not None
@@ -477,10 +662,12 @@ class AkeneoClient:
             )
 
         def attempt() -> Download:
+            if time.monotonic() >= deadline:
+                raise late(urlsplit(href).path)
             if target.seekable():
                 target.seek(0)
                 target.truncate()
-            return self._send("GET", href, stream, stream=True)
+            return self._send("GET", href, stream)
 
         if not target.seekable():
             return attempt()  # a stream we cannot rewind gets one try
@@ -498,27 +685,172 @@ class AkeneoClient:
         return f"{API_ROOT}/{prefix}/{quote(code, safe='/')}{suffix}"
 
 
-def _embedded_items(data: Any, url: str) -> list[dict[str, Any]]:
+def _embedded_items(data: Any, url: str) -> tuple[list[dict[str, Any]], int]:
+    """The page's records (JSON objects) and how many other entries were left out."""
     if isinstance(data, dict):
-        embedded = data.get("_embedded") or {}
+        embedded = data.get("_embedded")
+        embedded = embedded if isinstance(embedded, dict) else {}
         # `_items`: the official spec's own assets example spells it so; tolerate it rather than lose a page.
         items = embedded.get("items", embedded.get("_items"))
         if isinstance(items, list):
-            return items
+            return _objects(items)
     raise AkeneoMalformedResponse(
         f"GET {urlsplit(url).path}: the answer has no _embedded.items list", path=urlsplit(url).path
     )
 
 
+def _objects(entries: list[Any]) -> tuple[list[dict[str, Any]], int]:
+    items = [entry for entry in entries if isinstance(entry, dict)]
+    return items, len(entries) - len(items)
+
+
+def _count_or_none(value: Any) -> int | None:
+    """Akeneo's `items_count` when it is a non-negative integer (bool is not)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+class _PagingGuard:
+    """Bounds one pages() iteration: no page read twice, no reading far past the expected count.
+
+    Memory is one 20-byte digest per page (a million products at 100 per page: about 1 MB).
+    """
+
+    def __init__(self, first_url: str, expected_count: int | None, settings: ClientSettings) -> None:
+        self.seen = {_url_digest(first_url)}
+        self.read = 0
+        self.expected = expected_count if expected_count is not None and expected_count >= 0 else None
+        self.ceiling = None if self.expected is None else self.expected * 2 + 10 * settings.page_size
+
+    def check(self, page: Page) -> AkeneoPagingLoop | None:
+        """None when `page.next_url` may be followed; else the error to raise once `page` is handed over."""
+        self.read += len(page.items) + page.dropped
+        if not page.next_url:
+            return None
+        digest = _url_digest(page.next_url)
+        parts = urlsplit(page.next_url)
+        if digest in self.seen:
+            shown = parts.path + (f"?{parts.query}" if parts.query else "")
+            return AkeneoPagingLoop(
+                f"Akeneo's next link repeats a page already read: {shown[:300]}; stopped reading",
+                path=parts.path,
+            )
+        self.seen.add(digest)
+        if self.ceiling is not None and self.read > self.ceiling:
+            return AkeneoPagingLoop(
+                f"Akeneo's next links keep going: {self.read} items read where it counted {self.expected} "
+                f"(the limit is {self.ceiling}); stopped reading",
+                path=parts.path,
+            )
+        return None
+
+
+def _url_digest(url: str) -> bytes:
+    """The same page whatever the order of its query parameters."""
+    parts = urlsplit(url)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return hashlib.sha1(f"{parts.path}?{query}".encode(), usedforsecurity=False).digest()
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 dot-segment removal; `%2e` counts as a dot (servers decode it before resolving)."""
+    segments = path.split("/")
+    output: list[str] = []
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        dots = unquote(segment)
+        if dots in (".", ".."):
+            if dots == ".." and len(output) > 1:
+                output.pop()
+            if last:
+                output.append("")
+            continue
+        output.append(segment)
+    if not output or output[0] != "":
+        output.insert(0, "")
+    return "/".join(output) or "/"
+
+
+def _server_view(path: str) -> str:
+    """The path as a lenient server may read it: decoded, `\\` and `//` taken as `/`, dot segments resolved.
+    A link must be under the prefix both as sent and read so."""
+    return _remove_dot_segments(re.sub(r"/+", "/", unquote(path).replace("\\", "/"))).rstrip("/")
+
+
+def _under(path: str, prefix: str) -> bool:
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+def _origin_key(parts: Any) -> tuple[str, str, int | None]:
+    """Scheme, host and port compared as servers see them: host case, a final dot, IPv6 spellings, default
+    ports. A port that does not parse compares unequal to everything."""
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    with contextlib.suppress(ValueError):
+        host = ipaddress.ip_address(host).compressed
+    try:
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = -1
+    return scheme, host, port
+
+
+def _origin_label(parts: Any) -> str:
+    """scheme://host:port for messages (never the user information or the query)."""
+    scheme, host, port = _origin_key(parts)
+    host = f"[{host}]" if ":" in host else host
+    shown = f"{scheme}://{host}" + ("" if port is None else f":{port}" if port >= 0 else ":(invalid port)")
+    return shown[:200]
+
+
+def _content_length(response: requests.Response) -> int | None:
+    declared = (response.headers.get("Content-Length") or "").strip()
+    return int(declared) if declared.isdigit() else None
+
+
+def _read_error_body(response: requests.Response) -> None:
+    """Read at most ERROR_BODY_MAX bytes of an error answer (only its message is used), not a huge body."""
+    if getattr(response, "_content_consumed", True):
+        return
+    body = bytearray()
+    try:
+        for chunk in response.iter_content(8192):
+            body += chunk
+            if len(body) >= ERROR_BODY_MAX:
+                break
+    except requests.exceptions.RequestException:
+        pass  # a body cut short still has its start
+    response._content = bytes(body[:ERROR_BODY_MAX])  # what .json() and .text read; a body left unread
+    # keeps `_content_consumed` false, so closing the response drops the connection instead of reusing it
+
+
+def _shut_down(response: requests.Response) -> None:
+    """Wake a read blocked on this response's socket (from another thread): shutdown, unlike close, does."""
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # the http.client response's socket file
+        fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    else:
+        response.raw.close()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+
+
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (seconds or HTTP date), capped; None when absent or unreadable."""
+    """Seconds from a Retry-After header (seconds or HTTP date), as the server asked (the retry budget decides
+    what is acceptable); None when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
+        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER) or None
+    return max(when.timestamp() - time.time(), 0.0) or None

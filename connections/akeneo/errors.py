@@ -43,3 +43,24 @@ class AkeneoMalformedResponse(AkeneoError):
     """A 2xx answer whose body is not the JSON expected (truncated page, proxy page). Worth another try."""
 
     retryable = True
+
+
+class AkeneoForeignLink(AkeneoError):
+    """Akeneo handed back a link outside the connection's scheme, host, port and path: it is never requested
+    (the token would go with it)."""
+
+
+class AkeneoPagingLoop(AkeneoError):
+    """Akeneo's `next` links go round: a page already read, or far more items than it said it holds."""
+
+
+class AkeneoTooLarge(AkeneoError):
+    """An answer or a media file larger than the configured maximum."""
+
+
+class AkeneoDeadline(AkeneoError):
+    """A media download that did not finish within its overall deadline (a server trickling bytes)."""
+
+
+class AkeneoWaitTooLong(AkeneoError):
+    """Akeneo asked to wait longer before a retry than what remains of the retry-wait budget of one request."""

@@ -9,6 +9,7 @@ import pytest
 
 from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient, ClientSettings, encode_params, parse_retry_after
+from connections.akeneo.errors import AkeneoForeignLink
 
 
 def client(base_url: str = "https://pim.example/pim", **settings) -> AkeneoClient:
@@ -39,8 +40,12 @@ def test_encode_params_like_akeneo():
 @pytest.mark.parametrize(
     ("href", "expected"),
     [
-        ("https://other.example/api/rest/v1/x?page=2", "https://other.example/api/rest/v1/x?page=2"),
         ("/api/rest/v1/products?page=2", "https://pim.example/pim/api/rest/v1/products?page=2"),
+        ("https://PIM.example:443/pim/api/x?a=1", "https://pim.example/pim/api/x?a=1"),  # case, default port
+        ("https://pim.example./pim/api/x", "https://pim.example/pim/api/x"),
+        ("/pim/api/../api/x", "https://pim.example/pim/api/x"),
+        ("/pimx/api/x", "https://pim.example/pim/pimx/api/x"),  # not under /pim: it gets the prefix
+        ("/pim//../x", "https://pim.example/pim/x"),  # resolved before sending: the server sees /pim/x
         ("/pim/api/rest/v1/products?page=2", "https://pim.example/pim/api/rest/v1/products?page=2"),
         ("api/rest/v1/products", "https://pim.example/pim/api/rest/v1/products"),
     ],
@@ -50,7 +55,42 @@ def test_links_resolve_against_the_base_url_keeping_its_prefix(href, expected):
 
 
 @pytest.mark.parametrize(
-    ("header", "seconds"), [("3", 3.0), ("0", 0.0), (None, None), ("soon", None), ("9999", 300.0)]
+    ("href", "named"),
+    [
+        ("https://other.example/pim/api/x", "https://other.example:443"),
+        ("//evil.example/pim/api/x", "https://evil.example:443"),
+        ("http://pim.example/pim/api/x", "http://pim.example:80"),  # no downgrade to cleartext
+        ("https://pim.example:8443/pim/api/x", "https://pim.example:8443"),
+        ("https://pim.example@evil.example/pim/api/x", "https://evil.example:443"),
+        ("https://evil.example@pim.example/pim/api/x", "user information"),
+        ("https://pim.example\\@evil.example/pim/x", "https://evil.example:443"),
+        ("https://pim.example:99999/pim/x", "invalid port"),
+        ("https://pim.example/pimx/api/x", "outside this connection's path '/pim'"),
+        ("https://pim.example/pim/../x", "outside this connection's path"),
+        ("/pim/../x", "outside this connection's path"),
+        ("../../x", "outside this connection's path"),
+        ("/pim/%2e%2e/x", "outside this connection's path"),
+        ("/pim/..%2Fx", "outside this connection's path"),
+        ("javascript:alert(1)", "javascript://"),
+    ],
+)
+def test_links_elsewhere_are_refused_naming_where_they_point(href, named):
+    with pytest.raises(AkeneoForeignLink) as refused:
+        client().absolute(href)
+    assert named in str(refused.value)
+    assert not refused.value.retryable
+
+
+def test_ipv6_hosts_compare_by_address():
+    c = client("http://[::1]:8080")
+    assert c.absolute("http://[0:0::1]:8080/api/x") == "http://[::1]:8080/api/x"
+    with pytest.raises(AkeneoForeignLink, match=r"http://\[::2\]:8080"):
+        c.absolute("http://[::2]:8080/api/x")
+    assert client("http://pim.example").absolute("http://pim.example:80/x") == "http://pim.example/x"
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("3", 3.0), ("0", 0.0), (None, None), ("soon", None), ("100000", 100000.0)]
 )
 def test_retry_after(header, seconds):
     assert parse_retry_after(header) == seconds
@@ -108,3 +148,11 @@ def test_media_paths_keep_slashes():
 def test_secrets_are_not_in_repr_of_credentials():
     text = repr(client().credentials)
     assert "password=" not in text and "secret=" not in text and "client_id=" not in text
+
+
+def test_a_percent_encoded_prefix_is_compared_encoded_and_decoded():
+    c = client("https://pim.example/my%20pim")
+    assert c.absolute("/my%20pim/api/x") == "https://pim.example/my%20pim/api/x"
+    assert c.absolute("https://pim.example/my%20pim/api/x") == "https://pim.example/my%20pim/api/x"
+    with pytest.raises(AkeneoForeignLink):
+        c.absolute("https://pim.example/my%20pim/%2e%2e/x")
