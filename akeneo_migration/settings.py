@@ -102,11 +102,44 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite shared by the web server, workers and `--sync` runs on one machine: WAL lets readers work beside
+    # the writer; IMMEDIATE takes the write lock when a transaction begins (a deferred transaction that later
+    # writes can fail at once with "database is locked"); a writer waits up to SQLITE_BUSY_TIMEOUT seconds.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_float("SQLITE_BUSY_TIMEOUT", 30.0),
+        }
+    )
     # A file (not memory) so a Celery worker process started by the tests sees the same test database;
     # one per test process so two test runs on one checkout never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+    def _private_sqlite_file(path: Path) -> None:
+        """The database holds encrypted credentials and sessions: owner-only. Created empty with mode 0600
+        before SQLite opens it (its -wal and -shm files copy that mode); an older, wider file is narrowed."""
+        if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+            return
+        for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            try:
+                if file is path and not file.exists():
+                    os.close(os.open(file, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+                elif file.exists() and file.stat().st_mode & 0o077:
+                    file.chmod(0o600)
+            except OSError:
+                pass  # another process created it meanwhile, or not ours to change: SQLite reports real trouble
+
+    def _private_sqlite_on_connect(sender, connection, **kwargs) -> None:
+        # Django recreates the test database file itself: narrow it as soon as it is opened.
+        if connection.vendor == "sqlite":
+            _private_sqlite_file(Path(str(connection.settings_dict["NAME"])))
+
+    _private_sqlite_file(Path(str(DATABASES["default"]["NAME"])))
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_private_sqlite_on_connect, dispatch_uid="private_sqlite_file")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

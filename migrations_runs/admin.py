@@ -103,7 +103,8 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             raise PermissionDenied
         run = self._run(request, run_id)
         if request_cancel(run) == "cancelled":
-            messages.info(request, f"Migration run #{run.pk} was cancelled before it started.")
+            run.refresh_from_db()
+            messages.info(request, f"Migration run #{run.pk} was cancelled: {run.error}")
         else:
             messages.info(request, f"Migration run #{run.pk} will stop after the page being imported.")
         return HttpResponseRedirect(reverse("admin:migrations_runs_migrationrun_change", args=[run.pk]))

@@ -7,6 +7,7 @@ Sub-resource lines carry their parent (`attribute`, `family`, `asset_family`, `r
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,9 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 
 from migrations_runs.importers import IMPORTERS
+from migrations_runs.media import hashed_media_path, media_path
+
+logger = logging.getLogger(__name__)
 
 # File name -> importer resource. "products" are read from /products-uuid but exported under Akeneo's name.
 EXPORTED = {
@@ -45,6 +49,8 @@ def export_catalog(
     """Write `<name>.jsonl` per resource (lines sorted by key) and media bytes under `media/<code>`.
 
     With `connection_id`, only what that connection's runs imported (through its mappings); media: all.
+    Media codes come from Akeneo: each is written at `media/<media_path(code)>` (the code itself for Akeneo's
+    own codes), never outside `out`; one media that cannot be written is logged and skipped.
     """
     from catalog.models import MediaFile
     from migrations_runs.services import mapped
@@ -72,17 +78,34 @@ def export_catalog(
         counts[name] = written
         if on_file:
             on_file(name, written)
-    media_dir = out / "media"
+    media_dir = (out / "media").resolve()
     media = 0
     for code, stored in (
         MediaFile.objects.exclude(file="").order_by("code").values_list("code", "file").iterator()
     ):
-        target = media_dir / code
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with default_storage.open(stored, "rb") as source, target.open("wb") as handle:
-            shutil.copyfileobj(source, handle)
-        media += 1
+        if _copy_media(stored, media_dir, media_path(code)) or _copy_media(
+            stored, media_dir, hashed_media_path(code)
+        ):
+            media += 1
+        else:
+            logger.warning("Media %s was not exported", ascii(code)[1:-1][:300])
     counts["media"] = media
     if on_file:
         on_file("media", media)
     return counts
+
+
+def _copy_media(stored: str, media_dir: Path, path: str) -> bool:
+    """Copy one stored media to `media_dir/path`; False if that place is unusable (outside, or a clash such as
+    `a/b` being a file when `a/b/c` is written)."""
+    target = media_dir / path
+    try:
+        if not target.resolve().is_relative_to(media_dir):  # a symlink planted in an existing `out`
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with default_storage.open(stored, "rb") as source, target.open("wb") as handle:
+            shutil.copyfileobj(source, handle)
+    except OSError as error:
+        logger.warning("Media file %s could not be written: %s", target, error)
+        return False
+    return True

@@ -5,14 +5,18 @@
 - Bytes spool through an anonymous temporary file (memory up to 1 MiB, then disk): nothing to clean up, nothing
   a concurrent worker could delete or collide with.
 - A failed download is a warning on the record; the code stays missing, so the next run downloads it.
+- Media codes come from Akeneo and are not trusted: `media_path` turns each into a safe relative path (storage
+  and export), the same as the code for Akeneo's own codes ("7/5/8/e/<sha1>_name.jpg").
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import tempfile
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.core.files import File
@@ -26,6 +30,60 @@ logger = logging.getLogger(__name__)
 SPOOL_IN_MEMORY = 1024 * 1024
 STORAGE_PREFIX = "akeneo-media/"
 REFERENCE_ENTITY_MEDIA_TYPES = ("image",)
+# Where codes that are not plain relative paths go, under a hash of the raw code: no plain code starts with it.
+UNSAFE_DIR = "_unsafe"
+MAX_SEGMENT_BYTES = 200  # file systems allow 255 per name; room for the suffix storage adds on a name clash
+MAX_PATH_BYTES = 900  # MediaFile.file holds 1024 characters, the storage prefix and that suffix included
+UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
+HEARTBEAT_EVERY = 30.0  # seconds between two lease renewals while media download
+
+
+def media_path(code: str) -> str:
+    """A relative path for an untrusted media code, used in storage (after STORAGE_PREFIX) and in exports
+    (under media/). A plain code (non-empty segments, no `.`/`..`, no backslash, NUL or control character, not
+    too long) is kept as it is; any other becomes `_unsafe/<hash of the code>_<sanitised file name>`, distinct
+    per code and never outside its folder."""
+    return code if _is_plain(code) else hashed_media_path(code)
+
+
+def hashed_media_path(code: str) -> str:
+    """`_unsafe/<hash>_<name>`: always a free, safe path (also for a plain code whose path is unusable, e.g.
+    `a/b` stored already as a file and this code is `a/b/c`)."""
+    digest = hashlib.sha256(str(code).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    segments = [part for part in re.split(r"[/\\]", str(code)) if part not in ("", ".", "..")]
+    name = UNSAFE_NAME_CHARS.sub("_", segments[-1] if segments else "").strip("._")[:100]
+    return f"{UNSAFE_DIR}/{digest}_{name or 'media'}"
+
+
+def _is_plain(code: str) -> bool:
+    if not isinstance(code, str) or not code or CONTROL_CHARS.search(code):
+        return False
+    try:
+        if len(code.encode("utf-8")) > MAX_PATH_BYTES:
+            return False
+    except UnicodeEncodeError:  # a lone surrogate (JSON allows "\ud800")
+        return False
+    segments = code.split("/")
+    return segments[0] != UNSAFE_DIR and all(
+        part not in ("", ".", "..") and len(part.encode("utf-8")) <= MAX_SEGMENT_BYTES for part in segments
+    )
+
+
+def storable_code(code: str) -> str | None:
+    """Why a code cannot be a MediaFile row (too long, NUL or lone surrogate: PostgreSQL refuses the whole
+    batch), or None."""
+    from catalog.models import MEDIA_CODE_LENGTH
+
+    if len(code) > MEDIA_CODE_LENGTH:
+        return f"is longer than {MEDIA_CODE_LENGTH} characters"
+    if "\x00" in code:
+        return "holds a NUL character"
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,15 +108,21 @@ def media_references(
         }
     found: dict[str, MediaRef] = {}
     for record in records:
+        if not isinstance(record, dict):  # null, a string...: the importer already reported it
+            continue
         key = str(record.get("uuid") or record.get("identifier") or record.get("code") or "")
-        values = record.get("values") if isinstance(record, dict) else None
+        values = record.get("values")
         if not isinstance(values, dict):
             continue
         for attribute, entries in values.items():
             for entry in entries if isinstance(entries, list) else []:
                 if not isinstance(entry, dict) or not isinstance(entry.get("data"), str) or not entry["data"]:
                     continue
-                href = ((entry.get("_links") or {}).get("download") or {}).get("href")
+                links = entry.get("_links")
+                download = links.get("download") if isinstance(links, dict) else None
+                href = download.get("href") if isinstance(download, dict) else None
+                if not isinstance(href, str):
+                    href = None
                 if not href and attribute in image_attributes:
                     href = client.media_download_path("reference-entity", entry["data"])
                 if href:
@@ -66,27 +130,43 @@ def media_references(
     return list(found.values())
 
 
-def import_media(client: AkeneoClient, refs: list[MediaRef]) -> tuple[int, list[tuple[str, str]]]:
+def import_media(
+    client: AkeneoClient, refs: list[MediaRef], *, heartbeat: Callable[[], None] | None = None
+) -> tuple[int, list[tuple[str, str]]]:
     """Download the media not stored yet. Returns (stored, [(record code, problem)]).
 
-    Threads only move bytes (Akeneo -> storage); every database read and write stays on the calling thread.
+    Threads only move bytes (Akeneo -> storage); every database read and write stays on the calling thread,
+    including `heartbeat`, called every HEARTBEAT_EVERY seconds while downloads last (the step's lease).
     """
     from catalog.models import MediaFile
 
-    if not refs:
-        return 0, []
-    stored = set(MediaFile.objects.filter(code__in=[ref.code for ref in refs]).values_list("code", flat=True))
-    missing = [ref for ref in refs if ref.code not in stored]
+    problems: list[tuple[str, str]] = []
+    usable = []
+    for ref in refs:
+        refusal = storable_code(ref.code)
+        if refusal is None:
+            usable.append(ref)
+        else:
+            problems.append((ref.record, f"Media code {_shown(ref.code)} {refusal}: not downloaded."))
+    if not usable:
+        return 0, problems
+    stored = set(
+        MediaFile.objects.filter(code__in=[ref.code for ref in usable]).values_list("code", flat=True)
+    )
+    missing = [ref for ref in usable if ref.code not in stored]
     if not missing:
-        return 0, []
+        return 0, problems
     workers = max(1, min(client.settings.max_in_flight, len(missing)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="akeneo-media") as pool:
-        outcomes = list(pool.map(lambda ref: _download(client, ref), missing))
-    problems: list[tuple[str, str]] = []
+        futures = [pool.submit(_download, client, ref) for ref in missing]
+        while wait(futures, timeout=HEARTBEAT_EVERY).not_done:
+            if heartbeat is not None:
+                heartbeat()
+        outcomes = [future.result() for future in futures]
     fetched = [
         (ref, outcome) for ref, outcome in zip(missing, outcomes, strict=True) if not isinstance(outcome, str)
     ]
-    problems = [
+    problems += [
         (ref.record, outcome)
         for ref, outcome in zip(missing, outcomes, strict=True)
         if isinstance(outcome, str)
@@ -97,6 +177,14 @@ def import_media(client: AkeneoClient, refs: list[MediaRef]) -> tuple[int, list[
         .exclude(file="")
         .values_list("sha256", "file")
     )
+    problems += [
+        (
+            ref.record,
+            f"Media code {_shown(ref.code)} is not a safe relative path: kept as {media_path(ref.code)}",
+        )
+        for ref, _outcome in fetched
+        if media_path(ref.code) != ref.code
+    ]
     rows = []
     for ref, (name, result) in fetched:
         if result.sha256 in twins and twins[result.sha256] != name:
@@ -117,15 +205,33 @@ def import_media(client: AkeneoClient, refs: list[MediaRef]) -> tuple[int, list[
 
 
 def _download(client: AkeneoClient, ref: MediaRef) -> tuple[str, Download] | str:
-    """Stream one media file into storage: (storage name, download facts), or a problem message."""
+    """Stream one media file into storage: (storage name, download facts), or a problem message. Never raises:
+    one bad media is a problem on its record, not the end of the step."""
+    shown = _shown(ref.code)
     try:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
             result = client.download(ref.href, spool)
-            spool.seek(0)
-            name = default_storage.save(STORAGE_PREFIX + ref.code, File(spool, name=ref.code))
+            path = media_path(ref.code)
+            try:
+                spool.seek(0)
+                name = default_storage.save(STORAGE_PREFIX + path, File(spool, name=path))
+            except OSError:
+                # e.g. "a/b" is a file already and this code is "a/b/c": the hashed path is always free
+                spool.seek(0)
+                path = hashed_media_path(ref.code)
+                name = default_storage.save(STORAGE_PREFIX + path, File(spool, name=path))
         return name, result
     except AkeneoError as error:
-        logger.warning("Media %s could not be downloaded: %s", ref.code, error)
-        return f"Media {ref.code} could not be downloaded ({error}); it will be retried on the next run."
-    except OSError as error:
-        return f"Media {ref.code} could not be stored ({type(error).__name__}: {error}); retried on the next run."
+        logger.warning("Media %s could not be downloaded: %s", shown, error)
+        return f"Media {shown} could not be downloaded ({error}); it will be retried on the next run."
+    except Exception as error:  # storage refusals (SuspiciousFileOperation), disk errors...
+        logger.warning("Media %s could not be stored: %s: %s", shown, type(error).__name__, error)
+        return (
+            f"Media {shown} could not be stored ({type(error).__name__}: {error}); retried on the next run."
+        )
+
+
+def _shown(code: str) -> str:
+    """A code as it can be logged: escaped (no control character reaches a log or terminal), shortened."""
+    text = ascii(code)[1:-1]
+    return text if len(text) <= 300 else text[:300] + "..."

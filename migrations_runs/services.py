@@ -2,16 +2,25 @@
 
 A step pages through its Akeneo resources; each page is imported and the step's cursor and counters saved in one
 transaction, so a step can resume after a crash from the page after the last committed one.
+
+No process death may leave a run blocking its connection. The process executing a step (a worker or `--sync`)
+holds the step's lease: its heartbeat, renewed with every page. A run whose running step's heartbeat (or, with no
+step running, whose last sign of life) is older than MIGRATION_STEP_LEASE_SECONDS is stale: starting a new run on
+its connection ends it as failed, and Cancel ends it at once. Writes that hit a locked database are retried a
+bounded number of times; the reason a run ends is always written to its log.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.db import connection as db_connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -28,6 +37,13 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[MigrationStep], None]
 MAX_PROBLEMS_PER_PAGE = 200
+# A write that found the database locked (after the driver's own busy wait) is tried this many times in all,
+# with a growing pause, before the error is let through.
+LOCK_ATTEMPTS = 5
+LOCK_FIRST_PAUSE = 0.2
+LOCK_ERRORS = ("database is locked", "database table is locked", "deadlock detected", "could not serialize")
+
+T = TypeVar("T")
 
 
 class MigrationNotStarted(Exception):
@@ -40,6 +56,95 @@ class CancelRequested(Exception):
 
 class StepBusy(Exception):
     """Another worker holds this step's lease (a duplicate delivery): try again later, do not run it twice."""
+
+
+class RunEnded(Exception):
+    """The run was ended elsewhere (superseded as stale, or failed by a task's failure handler): stop quietly."""
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """A transient lock conflict (SQLite busy, PostgreSQL deadlock or serialization failure), worth a retry."""
+    return isinstance(error, OperationalError) and any(text in str(error).lower() for text in LOCK_ERRORS)
+
+
+def retry_on_lock(write: Callable[[], T], what: str, *, conflicts: bool = False) -> T:
+    """Run `write` (which opens its own transaction), again after a pause when the database was locked.
+
+    With `conflicts`, a unique-key violation is retried too: another run (another connection importing into the
+    same catalog) inserted the same code between our read and our insert; the retry reads it and updates it.
+    Inside an outer transaction nothing can be retried (the transaction is broken): the error goes up at once.
+    """
+    retried: tuple[type[Exception], ...] = (OperationalError, IntegrityError) if conflicts else (OperationalError,)
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            return write()
+        except retried as error:
+            transient = isinstance(error, IntegrityError) or is_lock_error(error)
+            if attempt == LOCK_ATTEMPTS or db_connection.in_atomic_block or not transient:
+                raise
+            pause = LOCK_FIRST_PAUSE * 2 ** (attempt - 1)
+            logger.warning(
+                "%s: %s; attempt %d of %d in %.1f s", what, error, attempt + 1, LOCK_ATTEMPTS, pause
+            )
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+def _moment(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def stale_reason(run: MigrationRun, now: datetime | None = None) -> str | None:
+    """Why an active run is stale (its process stopped), or None while it is alive or over.
+
+    Alive means: its running step's heartbeat is younger than the lease; with no step running (queued, between
+    two steps), its last sign of life (created, started, a step's heartbeat or end) is.
+    """
+    if run.status not in ACTIVE_STATUSES:
+        return None
+    now = now or timezone.now()
+    lease = settings.MIGRATION_STEP_LEASE_SECONDS
+    steps = list(run.steps.values("status", "heartbeat_at", "started_at", "finished_at"))
+    running = [step for step in steps if step["status"] == Status.RUNNING]
+    if running:
+        moments = [step["heartbeat_at"] or step["started_at"] for step in running]
+    else:
+        moments = [run.created_at, run.started_at]
+        moments += [step[name] for step in steps for name in ("heartbeat_at", "started_at", "finished_at")]
+    last = max((moment for moment in moments if moment is not None), default=run.created_at)
+    if last is None or last >= now - timedelta(seconds=lease):
+        return None
+    if run.started_at is None and not running:
+        return f"no process started it (queued at {_moment(last)}, more than {lease} s ago)"
+    sign = "last heartbeat" if running else "last sign of life"
+    return f"the process running it stopped ({sign} at {_moment(last)}, more than {lease} s ago)"
+
+
+def _end_run(run_id: int, status: str, reason: str, *, cancel: bool = False) -> bool:
+    """End an active run whatever its steps were doing: the running step gets `status`, queued steps are
+    cancelled, and the reason is logged on the step concerned. Call inside a transaction. False if it had
+    ended already."""
+    now = timezone.now()
+    fields = {"status": status, "error": reason, "finished_at": now}
+    if cancel:
+        fields["cancel_requested"] = True
+    if not MigrationRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).update(**fields):
+        return False
+    steps = MigrationStep.objects.filter(run_id=run_id)
+    concerned = (
+        steps.filter(status=Status.RUNNING).first()
+        or steps.filter(status=Status.QUEUED).order_by("position").first()
+        or steps.order_by("-position").first()
+    )
+    steps.filter(status=Status.RUNNING).update(status=status, error=reason, finished_at=now)
+    steps.filter(status=Status.QUEUED).update(status=Status.CANCELLED)
+    if concerned is not None:
+        MigrationLog.objects.create(
+            step=concerned,
+            level=MigrationLog.Level.ERROR if status == Status.FAILED else MigrationLog.Level.WARNING,
+            message=reason,
+        )
+    return True
 
 
 def start_run(
@@ -57,20 +162,40 @@ def start_run(
         raise MigrationNotStarted(str(exc)) from None
     if not codes:
         raise MigrationNotStarted("Choose at least one entity to migrate.")
-    with transaction.atomic():
-        locked = Connection.objects.select_for_update().get(pk=connection.pk)
-        if not locked.enabled:
-            raise MigrationNotStarted("This connection is disabled: enable it before starting a migration.")
-        active = locked.migration_runs.filter(status__in=ACTIVE_STATUSES).first()
-        if active is not None:
-            raise MigrationNotStarted(
-                f"Migration run #{active.pk} is still {active.get_status_display().lower()} on this connection: "
-                "wait for it to finish or cancel it first."
+
+    def create() -> MigrationRun:
+        # One writer at a time per connection: the row lock (PostgreSQL), the IMMEDIATE transaction (SQLite).
+        with transaction.atomic():
+            locked = Connection.objects.select_for_update().get(pk=connection.pk)
+            if not locked.enabled:
+                raise MigrationNotStarted(
+                    "This connection is disabled: enable it before starting a migration."
+                )
+            for active in locked.migration_runs.filter(status__in=ACTIVE_STATUSES):
+                reason = stale_reason(active)
+                if reason is None:
+                    raise MigrationNotStarted(
+                        f"Migration run #{active.pk} is still {active.get_status_display().lower()} on this "
+                        "connection: wait for it to finish or cancel it first."
+                    )
+                _end_run(active.pk, Status.FAILED, f"Superseded by a new run: {reason}.")
+            run = MigrationRun.objects.create(
+                connection=locked, user=user, entities=codes, filters=filters or {}
             )
-        run = MigrationRun.objects.create(connection=locked, user=user, entities=codes, filters=filters or {})
-        MigrationStep.objects.bulk_create(
-            MigrationStep(run=run, entity=code, position=index) for index, code in enumerate(codes)
-        )
+            MigrationStep.objects.bulk_create(
+                MigrationStep(run=run, entity=code, position=index) for index, code in enumerate(codes)
+            )
+            return run
+
+    try:
+        run = retry_on_lock(create, "Starting a migration")
+    except OperationalError as error:
+        if not is_lock_error(error):
+            raise
+        raise MigrationNotStarted(
+            "The database stayed busy with other writers for too long: the migration was not started. "
+            "Try again in a moment."
+        ) from None
     if enqueue:
         from migrations_runs.tasks import enqueue_run
 
@@ -82,28 +207,42 @@ def start_run(
                 "The migration could not be queued: the Celery broker (REDIS_URL) did not answer "
                 f"({type(error).__name__}). Check that Redis and a worker are running, then start again."
             )
-            MigrationRun.objects.filter(pk=run.pk).update(
-                status=Status.FAILED, error=reason, finished_at=timezone.now()
-            )
-            run.steps.update(status=Status.CANCELLED)
+
+            def fail() -> None:
+                with transaction.atomic():
+                    _end_run(run.pk, Status.FAILED, reason)
+
+            retry_on_lock(fail, "Recording that a run could not be queued")
             raise MigrationNotStarted(reason) from None
     return run
 
 
 def request_cancel(run: MigrationRun) -> str:
     """Stop a run. Not started yet: cancelled at once (a run no worker picks up must not block its connection).
-    Running: its step stops between two pages and the queued steps never start. Returns the run's status."""
-    now = timezone.now()
-    with transaction.atomic():
-        if MigrationRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
-            status=Status.CANCELLED,
-            cancel_requested=True,
-            error="Cancelled before it started.",
-            finished_at=now,
-        ):
-            MigrationStep.objects.filter(run_id=run.pk, status=Status.QUEUED).update(status=Status.CANCELLED)
-        else:
-            MigrationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
+    Stale (its process stopped): cancelled at once too. Running: its step stops between two pages and the queued
+    steps never start. Returns the run's status."""
+
+    def cancel() -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            if MigrationRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+                status=Status.CANCELLED,
+                cancel_requested=True,
+                error="Cancelled before it started.",
+                finished_at=now,
+            ):
+                MigrationStep.objects.filter(run_id=run.pk, status=Status.QUEUED).update(
+                    status=Status.CANCELLED
+                )
+                return
+            current = MigrationRun.objects.filter(pk=run.pk, status=Status.RUNNING).first()
+            reason = stale_reason(current, now) if current is not None else None
+            if reason is not None:
+                _end_run(run.pk, Status.CANCELLED, f"Cancelled by a user; {reason}.", cancel=True)
+            else:
+                MigrationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
+
+    retry_on_lock(cancel, "Cancelling a run")
     return MigrationRun.objects.get(pk=run.pk).status
 
 
@@ -123,28 +262,44 @@ def execute_step(
         Status.CANCELLED,
     ):
         return step
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.MIGRATION_STEP_LEASE_SECONDS)
-    claimed = (
-        MigrationStep.objects.filter(pk=step.pk)
-        .filter(
-            Q(status=Status.QUEUED)
-            | Q(status=Status.RUNNING, heartbeat_at__isnull=True)
-            | Q(status=Status.RUNNING, heartbeat_at__lt=stale)
-        )
-        .update(status=Status.RUNNING, heartbeat_at=now, started_at=Coalesce(F("started_at"), Value(now)))
-    )
-    if not claimed:
-        raise StepBusy(f"Step {step.entity} of run #{run.pk} is being executed by another worker.")
+
+    def claim() -> bool:
+        now = timezone.now()
+        stale = now - timedelta(seconds=settings.MIGRATION_STEP_LEASE_SECONDS)
+        with transaction.atomic():
+            if not MigrationRun.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).exists():
+                return False  # ended meanwhile (cancelled, superseded)
+            claimed = (
+                MigrationStep.objects.filter(pk=step.pk)
+                .filter(
+                    Q(status=Status.QUEUED)
+                    | Q(status=Status.RUNNING, heartbeat_at__isnull=True)
+                    | Q(status=Status.RUNNING, heartbeat_at__lt=stale)
+                )
+                .update(
+                    status=Status.RUNNING, heartbeat_at=now, started_at=Coalesce(F("started_at"), Value(now))
+                )
+            )
+            if claimed:
+                MigrationRun.objects.filter(pk=run.pk, started_at__isnull=True).update(started_at=now)
+                MigrationRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(status=Status.RUNNING)
+        if not claimed:
+            raise StepBusy(f"Step {step.entity} of run #{run.pk} is being executed by another worker.")
+        return True
+
+    if not retry_on_lock(claim, f"Claiming step {step.pk}"):
+        step.refresh_from_db()
+        return step
     step.refresh_from_db()
-    MigrationRun.objects.filter(pk=run.pk, started_at__isnull=True).update(started_at=now)
-    MigrationRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(status=Status.RUNNING)
     own_client = client is None
     try:
-        if run.cancel_requested or _cancel_requested(run):
+        if run.cancel_requested:
             raise CancelRequested
+        _check_run(run.pk)
         client = client or make_client(run.connection)
         _import_step(step, client, progress)
+    except RunEnded:
+        step.refresh_from_db()
     except CancelRequested:
         _stop(step, Status.CANCELLED, "Cancelled by a user.")
     except (AkeneoError, CredentialsUnreadable) as error:
@@ -162,24 +317,59 @@ def execute_step(
     return step
 
 
-def _cancel_requested(run: MigrationRun) -> bool:
-    return MigrationRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
+def _check_run(run_id: int) -> None:
+    """Between two pages: stop if a user asked to cancel, or if the run was ended elsewhere (superseded)."""
+    row = MigrationRun.objects.filter(pk=run_id).values_list("status", "cancel_requested").first()
+    if row is None or row[0] not in ACTIVE_STATUSES:
+        raise RunEnded
+    if row[1]:
+        raise CancelRequested
 
 
 def _stop(step: MigrationStep, status: str, reason: str) -> None:
-    """A failed or cancelled step stops its run: later steps see it and do not start."""
-    now = timezone.now()
-    step.status, step.error, step.finished_at = status, reason, now
-    step.save(update_fields=["status", "error", "finished_at"])
-    MigrationLog.objects.create(
-        step=step,
-        level=MigrationLog.Level.ERROR if status == Status.FAILED else MigrationLog.Level.WARNING,
-        message=reason,
-    )
-    MigrationRun.objects.filter(pk=step.run_id, status__in=ACTIVE_STATUSES).update(
-        status=status, error=reason, finished_at=now
-    )
-    MigrationStep.objects.filter(run_id=step.run_id, status=Status.QUEUED).update(status=Status.CANCELLED)
+    """A failed or cancelled step stops its run: later steps see it and do not start. The reason is logged.
+
+    Retried when the database is locked (the error being recorded may be that very lock).
+    """
+
+    def write() -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            if MigrationStep.objects.filter(pk=step.pk, status__in=ACTIVE_STATUSES).update(
+                status=status, error=reason, finished_at=now
+            ):
+                MigrationLog.objects.create(
+                    step_id=step.pk,
+                    level=MigrationLog.Level.ERROR if status == Status.FAILED else MigrationLog.Level.WARNING,
+                    message=reason,
+                )
+            MigrationRun.objects.filter(pk=step.run_id, status__in=ACTIVE_STATUSES).update(
+                status=status, error=reason, finished_at=now
+            )
+            MigrationStep.objects.filter(run_id=step.run_id, status=Status.QUEUED).update(
+                status=Status.CANCELLED
+            )
+
+    retry_on_lock(write, f"Recording the end of step {step.pk}")
+    step.refresh_from_db()
+
+
+def fail_from_task(*, step_id: int | None = None, run_id: int | None = None, reason: str) -> None:
+    """A task failed outside the step body (a database error, a broken chain...): end its step (if still
+    active) and its run failed, with the reason in the run log. Does nothing to a run already over."""
+    step = MigrationStep.objects.filter(pk=step_id).first() if step_id is not None else None
+    if step is not None and step.status in ACTIVE_STATUSES:
+        _stop(step, Status.FAILED, reason)
+        return
+    target = step.run_id if step is not None else run_id
+    if target is None:
+        return
+
+    def write() -> None:
+        with transaction.atomic():
+            _end_run(target, Status.FAILED, reason)
+
+    retry_on_lock(write, f"Recording the failure of run {target}")
 
 
 def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress | None) -> None:
@@ -192,6 +382,7 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
     cursor = dict(step.cursor or {})
     part_index = cursor.get("part", 0)
     option_check = OptionCheck() if step.entity in ("products", "product-models") else None
+    slice_size = max(1, settings.AKENEO_PAGE_SIZE)
     while part_index < len(entity.parts):
         part = entity.parts[part_index]
         importer = IMPORTERS[part.resource]
@@ -199,52 +390,108 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
         parent_index = cursor.get("parent", 0)
         while parent_index < len(parents):
             parent = parents[parent_index]
-            for page in client.pages(part.resource, parent=parent, start_url=cursor.get("next_url")):
-                if _cancel_requested(step.run):
-                    raise CancelRequested
+            # Akeneo's count bounds a server whose next links never end (the client stops far past it).
+            expected = step.total if len(entity.parts) == 1 else None
+            pages = client.pages(
+                part.resource, parent=parent, start_url=cursor.get("next_url"), expected_count=expected
+            )
+            for page in pages:
+                _check_run(step.run_id)
+                dropped = getattr(page, "dropped", 0)
+                if dropped:
+                    MigrationLog.objects.create(
+                        step=step,
+                        level=MigrationLog.Level.WARNING,
+                        message=f"{dropped} items of the page {page.url} were not records (null, a string, a "
+                        "number...): skipped",
+                    )
                 if page.next_url:
                     after = {"part": part_index, "parent": parent_index, "next_url": page.next_url}
                 else:
                     after = {"part": part_index, "parent": parent_index + 1, "next_url": None}
-                with transaction.atomic():
-                    result = importer.import_page(page.items, parent=parent)
-                    if option_check is not None:
-                        result.problems.extend(option_check.problems(page.items))
-                    record_mappings(step.run.connection_id, importer.resource, result.ids)
-                    _record_page(step, len(page.items), result, after)
-                _import_page_media(step, client, part.resource, page.items, parent)
-                if progress:
-                    progress(step)
+                # A server may ignore `limit`: a huge page is imported in slices, each its own short
+                # transaction; the cursor moves past the page only with the last slice.
+                items = page.items
+                starts = range(0, len(items), slice_size) if items else range(1)
+                for start in starts:
+                    chunk = items[start : start + slice_size]
+                    last = start + slice_size >= len(items)
+                    _commit_slice(step, importer, chunk, parent, option_check, after if last else step.cursor)
+                    _import_page_media(step, client, part.resource, chunk, parent)
+                    if progress:
+                        progress(step)
+                    if not last:
+                        _check_run(step.run_id)
             parent_index += 1
             cursor = {"part": part_index, "parent": parent_index, "next_url": None}
         part_index += 1
         cursor = {"part": part_index, "parent": 0, "next_url": None}
         step.cursor = cursor
-        step.save(update_fields=["cursor"])
-    with transaction.atomic():
-        for part in entity.parts:  # parents that arrived after their children, in this step
-            IMPORTERS[part.resource].resolve_references()
-        _log_unresolved(step, [IMPORTERS[part.resource] for part in entity.parts])
-        step.status, step.finished_at = Status.COMPLETED, timezone.now()
-        step.save(update_fields=["status", "finished_at"])
+        retry_on_lock(lambda: step.save(update_fields=["cursor"]), f"Saving the cursor of step {step.pk}")
+
+    def complete() -> None:
+        with transaction.atomic():
+            for part in entity.parts:  # parents that arrived after their children, in this step
+                IMPORTERS[part.resource].resolve_references()
+            _log_unresolved(step, [IMPORTERS[part.resource] for part in entity.parts])
+            # Only a step still ours: a run ended meanwhile (superseded) keeps the status it was given.
+            if not MigrationStep.objects.filter(pk=step.pk, status=Status.RUNNING).update(
+                status=Status.COMPLETED, finished_at=timezone.now()
+            ):
+                raise RunEnded
+
+    retry_on_lock(complete, f"Completing step {step.pk}")
+    step.refresh_from_db()
     if progress:
         progress(step)
 
 
+def _commit_slice(step: MigrationStep, importer, items: list, parent, option_check, cursor: dict) -> None:
+    """Import records and save the step's counters, cursor and heartbeat in one transaction (retried whole
+    when the database is locked: re-importing is harmless, and the counters are restored before a retry)."""
+    saved = {name: getattr(step, name) for name in (*COUNTER_FIELDS, "cursor", "heartbeat_at")}
+
+    def write() -> None:
+        try:
+            with transaction.atomic():
+                result = importer.import_page(items, parent=parent)
+                if option_check is not None:
+                    result.problems.extend(option_check.problems(items))
+                record_mappings(step.run.connection_id, importer.resource, result.ids)
+                _record_page(step, len(items), result, cursor)
+        except Exception:
+            for name, value in saved.items():
+                setattr(step, name, value)
+            raise
+
+    retry_on_lock(write, f"Saving a page of step {step.pk}", conflicts=True)
+
+
 def _import_page_media(step: MigrationStep, client: AkeneoClient, resource: str, items: list, parent) -> None:
-    """After the page is committed: its missing media. Failures are warnings; the next run retries them."""
+    """After the page is committed: its missing media. Failures are warnings; the next run retries them.
+    Long downloads renew the step's lease meanwhile, so the step is not taken for dead."""
     from migrations_runs.media import import_media, media_references
 
-    stored, problems = import_media(client, media_references(client, resource, items, parent))
-    if stored or problems:  # downloads took time: renew the lease with the counter (one write)
-        step.media += stored
-        step.heartbeat_at = timezone.now()
-        step.save(update_fields=["media", "heartbeat_at"])
-    if problems:
-        MigrationLog.objects.bulk_create(
-            MigrationLog(step=step, level=MigrationLog.Level.WARNING, code=record[:255], message=message)
-            for record, message in problems[:MAX_PROBLEMS_PER_PAGE]
-        )
+    def heartbeat() -> None:
+        MigrationStep.objects.filter(pk=step.pk, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+
+    stored, problems = import_media(
+        client, media_references(client, resource, items, parent), heartbeat=heartbeat
+    )
+    if not (stored or problems):
+        return
+    step.media += stored
+    step.heartbeat_at = timezone.now()
+
+    def write() -> None:  # downloads took time: renew the lease with the counter (one write)
+        with transaction.atomic():
+            step.save(update_fields=["media", "heartbeat_at"])
+            MigrationLog.objects.bulk_create(
+                MigrationLog(step=step, level=MigrationLog.Level.WARNING, code=record[:255], message=message)
+                for record, message in problems[:MAX_PROBLEMS_PER_PAGE]
+            )
+
+    retry_on_lock(write, f"Saving the media of step {step.pk}")
 
 
 def record_mappings(connection_id: int, resource: str, ids: dict[str, int]) -> None:
@@ -305,6 +552,9 @@ def _log_unresolved(step: MigrationStep, importers: list) -> None:
     MigrationLog.objects.bulk_create(lines)
 
 
+COUNTER_FIELDS = ("read", "created", "updated", "unchanged", "skipped", "failed")
+
+
 def _record_page(step: MigrationStep, read: int, result, cursor: dict) -> None:
     step.read += read
     for counter in ("created", "updated", "unchanged", "skipped", "failed"):
@@ -340,17 +590,25 @@ def _record_page(step: MigrationStep, read: int, result, cursor: dict) -> None:
 def finish_run(run_id: int) -> MigrationRun:
     """Close a run whose steps all ended: completed unless a step failed or it was cancelled."""
     run = MigrationRun.objects.get(pk=run_id)
-    if run.status in ACTIVE_STATUSES:
-        statuses = set(run.steps.values_list("status", flat=True))
-        if statuses <= {Status.COMPLETED}:
-            run.status = Status.COMPLETED
-        elif Status.FAILED in statuses:
-            run.status = Status.FAILED
-        else:
-            run.status = Status.CANCELLED
-        run.finished_at = timezone.now()
-        run.reconciliation = reconcile(run)
-        run.save(update_fields=["status", "finished_at", "reconciliation"])
+    if run.status not in ACTIVE_STATUSES:
+        return run
+    statuses = set(run.steps.values_list("status", flat=True))
+    if statuses <= {Status.COMPLETED}:
+        status = Status.COMPLETED
+    elif Status.FAILED in statuses:
+        status = Status.FAILED
+    else:
+        status = Status.CANCELLED
+    reconciliation = reconcile(run)
+
+    def write() -> None:
+        with transaction.atomic():
+            MigrationRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).update(
+                status=status, finished_at=timezone.now(), reconciliation=reconciliation
+            )
+
+    retry_on_lock(write, f"Closing run {run_id}")
+    run.refresh_from_db()
     return run
 
 
@@ -382,14 +640,18 @@ def reconcile(run: MigrationRun) -> list[dict]:
 
 
 def execute_run(run: MigrationRun, *, progress: Progress | None = None) -> MigrationRun:
-    """Run every step in this process (the `--sync` path): the same step code as the Celery tasks."""
-    client = make_client(run.connection)
+    """Run every step in this process (the `--sync` path): the same step code, lease and heartbeat as the
+    Celery tasks, so a killed process leaves a stale run that the next start or a Cancel ends."""
+    client = None
     try:
+        client = make_client(run.connection)
         for step_id in run.steps.order_by("position").values_list("pk", flat=True):
             execute_step(step_id, client=client, progress=progress)
     except CredentialsUnreadable as error:
-        step = run.steps.order_by("position").first()
-        _stop(step, Status.FAILED, str(error))
+        step = run.steps.filter(status__in=ACTIVE_STATUSES).order_by("position").first()
+        if step is not None:
+            _stop(step, Status.FAILED, str(error))
     finally:
-        client.close()
+        if client is not None:
+            client.close()
     return finish_run(run.pk)

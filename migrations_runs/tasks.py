@@ -1,14 +1,35 @@
 """Celery adapters over migrations_runs.services. Arguments are ids only, never credentials."""
 
-from celery import chain, shared_task
+import logging
+
+from celery import Task, chain, shared_task
 from django.conf import settings
 
 from migrations_runs import services
 from migrations_runs.models import MigrationRun
 
+logger = logging.getLogger(__name__)
+
+
+class RecordingTask(Task):
+    """A task whose failure, wherever it happens (a database error before or after the step body, a crash that
+    breaks the chain), is recorded on its step and run: the run ends failed with the reason in its log, instead
+    of staying active and blocking its connection."""
+
+    abstract = True
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        reason = f"The worker task {self.name} failed: {type(exc).__name__}: {exc}"
+        target = {"step_id": args[0]} if self.name == execute_step_task.name else {"run_id": args[0]}
+        try:
+            services.fail_from_task(**target, reason=reason)
+        except Exception:  # the database may still be down: the run then goes stale, and is ended later
+            logger.exception("Could not record the failure of task %s (%s)", task_id, target)
+
 
 @shared_task(
     bind=True,
+    base=RecordingTask,
     name="migrations_runs.execute_step",
     acks_late=True,
     reject_on_worker_lost=True,
@@ -29,7 +50,7 @@ def execute_step_task(self, step_id: int) -> str:
         ) from None
 
 
-@shared_task(name="migrations_runs.finish_run", acks_late=True)
+@shared_task(base=RecordingTask, name="migrations_runs.finish_run", acks_late=True)
 def finish_run_task(run_id: int) -> str:
     return services.finish_run(run_id).status
 

@@ -130,7 +130,7 @@ def test_run_page_progress_and_log(admin, connection):
 def test_cancel(admin, connection):
     run = start_run(connection, ["locales"], enqueue=False)
     response = admin.post(reverse("admin:migrations_runs_migrationrun_cancel", args=[run.pk]), follow=True)
-    assert "was cancelled before it started" in response.content.decode()
+    assert "was cancelled: Cancelled before it started." in response.content.decode()
     run.refresh_from_db()
     assert run.status == Status.CANCELLED
     running = start_run(connection, ["locales"], enqueue=False)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from connections.models import Connection
 from migrations_runs.entities import ENTITY_BY_CODE, ENTITY_CODES
@@ -39,6 +41,12 @@ class Command(BaseCommand):
             run = execute_run(run, progress=self._progress)
         except StepBusy as busy:
             raise CommandError(str(busy)) from None
+        except DatabaseError as error:  # even the failure could not be recorded: the run goes stale
+            raise CommandError(
+                f"Migration run #{run.pk} stopped on a database error ({type(error).__name__}: {error}). "
+                f"It is ended by the next start or a Cancel once its lease "
+                f"({settings.MIGRATION_STEP_LEASE_SECONDS} s) has run out."
+            ) from None
         for step in run.steps.order_by("position"):
             self.stdout.write(
                 f"{ENTITY_BY_CODE[step.entity].label:<28} {step.get_status_display():<10} read {step.read} "
