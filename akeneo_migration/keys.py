@@ -6,6 +6,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+DEVELOPMENT_KEY_FILENAME = "field-encryption.key"  # in VAR_DIR
 GENERATE_HINT = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
 
@@ -48,3 +49,11 @@ def _development_key(key_file: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
+
+
+def development_key_in_use(keys: list[str], key_file: Path) -> bool:
+    """Whether the keys are just the development key from `key_file` (FIELD_ENCRYPTION_KEYS was not set)."""
+    try:
+        return key_file.is_file() and list(keys) == [key_file.read_text().strip()]
+    except OSError:
+        return False

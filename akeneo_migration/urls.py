@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
@@ -8,10 +6,9 @@ admin.site.site_header = "Akeneo Migration"
 admin.site.site_title = "Akeneo Migration"
 admin.site.index_title = "Administration"
 
+# No public route to MEDIA_ROOT, not even in development: the files come from Akeneo (HTML and SVG among them)
+# and are served only by the catalog admin's download view, to staff allowed to see them (catalog.views).
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
 ]
-
-# Development only (static() is empty when DEBUG=0): in production the web server or object storage serves media.
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -12,12 +12,14 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from catalog import models
 from catalog.queries import category_codes_in_use, in_category
 from catalog.records import label_of
+from catalog.views import INLINE_TYPES, download_media
 
 MAX_CATEGORY_CHOICES = 1000
 
@@ -135,16 +137,23 @@ def values_table(values: Any) -> SafeString:
     )
 
 
+def media_url(media: models.MediaFile) -> str:
+    """Media are served only through the admin's permission-checked view, never from a public URL."""
+    return reverse("admin:catalog_mediafile_download", args=[media.pk])
+
+
 def render_value(data: Any, media: dict[str, models.MediaFile]) -> SafeString:
     if isinstance(data, str) and data in media:
         stored = media[data]
-        if stored.is_image:
+        url = media_url(stored)
+        # A thumbnail only for the raster types the view may show inline (it checks the bytes themselves).
+        if stored.content_type.split(";")[0].strip().lower() in INLINE_TYPES:
             return format_html(
                 '<a href="{0}"><img src="{0}" alt="{1}" style="max-width:120px;max-height:120px"></a>',
-                stored.file.url,
+                url,
                 data,
             )
-        return format_html('<a href="{}">{}</a>', stored.file.url, data)
+        return format_html('<a href="{}" download>{}</a>', url, data)
     return format_html("{}", display_data(data))
 
 
@@ -276,3 +285,11 @@ class MediaFileAdmin(CatalogAdmin):
         if not obj.file:
             return format_html("{}", "not downloaded")
         return render_value(obj.code, {obj.code: obj})
+
+    def get_urls(self) -> list:
+        download = path(
+            "<int:pk>/download/",
+            self.admin_site.admin_view(download_media),
+            name="catalog_mediafile_download",
+        )
+        return [download, *super().get_urls()]

@@ -6,9 +6,9 @@ Only adapts HTTP to the services: the connection test lives in connections.servi
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
@@ -142,7 +142,7 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             chosen = set(connection.migration_entities or [])
             extra_context.update(
                 history_rows=field_changes(connection),
-                can_test_connection=self.has_test_permission(request),
+                can_test_connection=self.has_test_permission(request, connection),
                 masked=MASK,
                 migration_entities=[
                     {"code": entity.code, "label": entity.label, "selected": entity.code in chosen}
@@ -166,8 +166,16 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         context["connection_test_explanation"] = getattr(form, "connection_test_explanation", "")
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def has_test_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("connections.test_connection")
+    def has_test_permission(self, request: HttpRequest, obj: Connection | None = None) -> bool:
+        """Testing reads the stored credentials: it needs the view permission too, not only `test_connection`."""
+        return request.user.has_perm("connections.test_connection") and self.has_view_permission(request, obj)
+
+    def _connection_or_404(self, request: HttpRequest, object_id: str) -> Connection:
+        """The connection named in the URL; anything that is not an existing id (`abc`, `1/x`) is a 404."""
+        connection = self.get_object(request, unquote(object_id))
+        if connection is None:
+            raise Http404("No such connection.")
+        return connection
 
     def get_urls(self):
         urls = super().get_urls()
@@ -189,7 +197,7 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         """Re-test the stored credentials without saving anything."""
         if not self.has_test_permission(request):
             raise PermissionDenied
-        connection = get_object_or_404(Connection, pk=object_id)
+        connection = self._connection_or_404(request, object_id)
         result = verify_connection(connection)
         if result.ok:
             messages.success(request, f"{result.message}: Akeneo accepted the stored credentials.")
@@ -203,7 +211,7 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             request
         ):
             raise PermissionDenied
-        connection = get_object_or_404(Connection, pk=object_id)
+        connection = self._connection_or_404(request, object_id)
         entities = [code for code in request.POST.getlist("entities") if code in ENTITY_CODES]
         Connection.objects.filter(pk=connection.pk).update(
             migration_entities=entities

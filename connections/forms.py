@@ -10,9 +10,12 @@ from connections.akeneo.auth import Credentials
 from connections.base_url import normalize_base_url
 from connections.crypto import CredentialsUnreadable
 from connections.models import Connection
-from connections.services import ConnectionTestResult, verify_credentials
+from connections.services import ConnectionTestResult, field_max_length, verify_credentials
 
 MASK_CHARACTER = "•"
+# Every field is bounded by what its column holds (PostgreSQL would refuse more with a crash page).
+BASE_URL_MAX = field_max_length("base_url")
+CREDENTIAL_MAX = field_max_length("secret")
 
 
 def mask(length: int) -> str:
@@ -49,13 +52,15 @@ class CredentialsTestMixin:
 
 class ConnectionCreateForm(CredentialsTestMixin, forms.ModelForm):
     base_url = forms.CharField(
-        label="Akeneo Base URL", max_length=500, help_text="e.g. https://your-instance.cloud"
+        label="Akeneo Base URL", max_length=BASE_URL_MAX, help_text="e.g. https://your-instance.cloud"
     )
-    client_id = forms.CharField(label="Client ID", max_length=500)
-    secret = forms.CharField(label="Secret", max_length=500, widget=forms.PasswordInput(render_value=False))
-    username = forms.CharField(label="Username", max_length=255)
+    client_id = forms.CharField(label="Client ID", max_length=CREDENTIAL_MAX)
+    secret = forms.CharField(
+        label="Secret", max_length=CREDENTIAL_MAX, widget=forms.PasswordInput(render_value=False)
+    )
+    username = forms.CharField(label="Username", max_length=field_max_length("username"))
     password = forms.CharField(
-        label="Password", max_length=500, widget=forms.PasswordInput(render_value=False)
+        label="Password", max_length=CREDENTIAL_MAX, widget=forms.PasswordInput(render_value=False)
     )
 
     class Meta:
@@ -97,24 +102,24 @@ class ConnectionChangeForm(CredentialsTestMixin, forms.ModelForm):
     """Secret and Password show a mask of the stored value's length; blank or the mask keeps the stored value."""
 
     base_url = forms.CharField(
-        label="Akeneo Base URL", max_length=500, widget=forms.URLInput(attrs={"class": "vURLField"})
+        label="Akeneo Base URL", max_length=BASE_URL_MAX, widget=forms.URLInput(attrs={"class": "vURLField"})
     )
     client_id = forms.CharField(
         label="Client ID",
-        max_length=500,
+        max_length=CREDENTIAL_MAX,
         required=False,
         widget=forms.TextInput(attrs={"class": "vTextField"}),
     )
     secret = forms.CharField(
         label="Secret",
-        max_length=500,
+        max_length=CREDENTIAL_MAX,
         required=False,
         widget=MaskedSecretInput(),
         help_text="Leave as is to keep the stored secret; type a new one to replace it.",
     )
     password = forms.CharField(
         label="Password",
-        max_length=500,
+        max_length=CREDENTIAL_MAX,
         required=False,
         widget=MaskedSecretInput(),
         help_text="Leave as is to keep the stored password; type a new one to replace it.",

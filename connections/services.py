@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -18,7 +19,7 @@ from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.errors import AkeneoError, AkeneoHTTPError, AkeneoNotAnAPI, AkeneoUnreachable
 from connections.base_url import name_from_base_url
 from connections.crypto import CredentialsUnreadable
-from connections.models import Connection
+from connections.models import SECRET_FIELDS, Connection
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,32 @@ CREDENTIAL_HINTS = (
     "bad credentials",
     "invalid credentials",
 )
+
+
+# The encrypted columns are unbounded text, so the plaintext gets its own limit: far above any real client id,
+# secret or password, small enough that the ciphertext (about 4/3 of the UTF-8 bytes, plus 57) stays small.
+CREDENTIAL_MAX_LENGTH = 500
+
+
+def field_max_length(field_name: str) -> int:
+    """The most characters a connection field may hold: its column's max_length (plaintext limit for secrets)."""
+    if field_name in SECRET_FIELDS:
+        return CREDENTIAL_MAX_LENGTH
+    return Connection._meta.get_field(field_name).max_length
+
+
+def length_errors(**values: str) -> dict[str, str]:
+    """Field -> message for each value longer than its column holds.
+
+    Checked before saving on every database: PostgreSQL refuses an over-long value with a DataError (a crash
+    page), SQLite silently stores it.
+    """
+    errors = {}
+    for field_name, value in values.items():
+        limit = field_max_length(field_name)
+        if value is not None and len(value) > limit:
+            errors[field_name] = f"at most {limit} characters (it has {len(value)})"
+    return errors
 
 
 @dataclass(frozen=True)
@@ -157,8 +184,14 @@ class ConnectionNotSaved(Exception):
 
 
 def unique_connection_name(base_url: str, *, exclude_pk: int | None = None) -> str:
-    """The name derived from the base URL, suffixed `-2`, `-3`… if another connection already has it."""
+    """The name derived from the base URL, suffixed `-2`, `-3`… if another connection already has it.
+
+    A base URL may be longer than a name can be: the derived name is then cut, leaving room for the suffix.
+    """
+    limit = field_max_length("name")
     base = name_from_base_url(base_url)
+    if len(base) > limit:
+        base = base[: limit - 8]  # room for "-9999999"
     taken = set(
         Connection.objects.filter(Q(name=base) | Q(name__startswith=f"{base}-"))
         .exclude(pk=exclude_pk)
@@ -172,7 +205,20 @@ def unique_connection_name(base_url: str, *, exclude_pk: int | None = None) -> s
 
 
 def create_connection(credentials: Credentials, *, name: str = "") -> Connection:
-    """Test the credentials live, then save an enabled connection named from its base URL (or `name`)."""
+    """Test the credentials live, then save an enabled connection named from its base URL (or `name`).
+
+    Raises ValidationError (field -> message) before any call when a value is longer than its column.
+    """
+    errors = length_errors(
+        name=name,
+        base_url=credentials.base_url,
+        client_id=credentials.client_id,
+        secret=credentials.secret,
+        username=credentials.username,
+        password=credentials.password,
+    )
+    if errors:
+        raise ValidationError(errors)
     result = verify_credentials(credentials)
     if not result.ok:
         raise ConnectionNotSaved(result)

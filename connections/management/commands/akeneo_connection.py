@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import NoReturn
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from connections.services import (
     ConnectionNotSaved,
     ConnectionTestResult,
     create_connection,
+    length_errors,
     verify_credentials,
 )
 
@@ -25,6 +27,17 @@ ENV_FALLBACKS = {
     "username": "AKENEO_USERNAME",
     "password": "AKENEO_PASSWORD",
 }
+
+# What a stored name, a URL or an Akeneo message could use to take over the terminal: C0/C1 control characters
+# (ESC starts escape sequences, CR rewrites a line) and the bidi controls that reorder what is displayed.
+UNSAFE_FOR_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def for_terminal(text: object) -> str:
+    """The text with each unsafe character shown as its escape (`\\x1b`), never sent to the terminal raw."""
+    return UNSAFE_FOR_TERMINAL.sub(
+        lambda match: match.group().encode("unicode_escape").decode("ascii"), str(text)
+    )
 
 
 class Command(BaseCommand):
@@ -68,7 +81,8 @@ class Command(BaseCommand):
             connection = create_connection(credentials, name=options["name"] or "")
         except ConnectionNotSaved as exc:
             self._fail(exc.result)
-        self.stdout.write(f"{CONNECTION_OK}\nCreated connection {connection.pk}: {connection.name}")
+        self.stdout.write(CONNECTION_OK)
+        self.stdout.write(f"Created connection {connection.pk}: {for_terminal(connection.name)}")
 
     def _credentials(self, options: dict) -> Credentials:
         try:
@@ -81,19 +95,25 @@ class Command(BaseCommand):
             if not value:
                 raise CommandError(f"--{option.replace('_', '-')} (or ${variable}) is required")
             values[option] = value
+        name = options.get("name") or ""
+        errors = length_errors(base_url=base_url, name=name, **values)
+        if errors:
+            field_name, message = next(iter(errors.items()))
+            raise CommandError(f"--{field_name.replace('_', '-')}: {message}")
         return Credentials(base_url=base_url, **values)
 
     def _fail(self, result: ConnectionTestResult) -> NoReturn:
         """The exact user message on stdout (scripts match it), the explanation on stderr, exit status 1."""
-        self.stdout.write(result.message)
+        self.stdout.write(for_terminal(result.message))
         if result.explanation:
-            self.stderr.write(result.explanation)
+            self.stderr.write(for_terminal(result.explanation))
         raise SystemExit(1)
 
     def _list(self) -> None:
         rows = [("ID", "NAME", "BASE URL", "USERNAME", "STATUS")]
         rows += [
-            (str(c.pk), c.name, c.base_url, c.username, c.status) for c in Connection.objects.order_by("pk")
+            tuple(for_terminal(cell) for cell in (c.pk, c.name, c.base_url, c.username, c.status))
+            for c in Connection.objects.order_by("pk")
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(5)]
         for row in rows:
