@@ -74,7 +74,9 @@ def retry_on_lock(write: Callable[[], T], what: str, *, conflicts: bool = False)
     same catalog) inserted the same code between our read and our insert; the retry reads it and updates it.
     Inside an outer transaction nothing can be retried (the transaction is broken): the error goes up at once.
     """
-    retried: tuple[type[Exception], ...] = (OperationalError, IntegrityError) if conflicts else (OperationalError,)
+    retried: tuple[type[Exception], ...] = (
+        (OperationalError, IntegrityError) if conflicts else (OperationalError,)
+    )
     for attempt in range(1, LOCK_ATTEMPTS + 1):
         try:
             return write()
