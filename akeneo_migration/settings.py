@@ -196,6 +196,8 @@ AKENEO_MAX_RETRY_WAIT = env_float("AKENEO_MAX_RETRY_WAIT", 300.0)
 AKENEO_MEDIA_DEADLINE = env_float("AKENEO_MEDIA_DEADLINE", 600.0)
 AKENEO_MEDIA_MAX_BYTES = int(os.environ.get("AKENEO_MEDIA_MAX_BYTES", str(1024**3)))
 AKENEO_MAX_PAGE_BYTES = int(os.environ.get("AKENEO_MAX_PAGE_BYTES", str(16 * 1024**2)))
+# Reading one list page's (JSON answer's) body, first byte to last.
+AKENEO_ANSWER_DEADLINE = env_float("AKENEO_ANSWER_DEADLINE", 300.0)
 
 # --- Celery on Redis.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

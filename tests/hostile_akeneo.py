@@ -14,6 +14,7 @@ only ever talks to the proxy. What each tamper keyword does:
                          hash of the real code, otherwise "-<hash>" is appended (codes stay distinct); the download
                          link still fetches the real file
   drip_media=S           media bodies are sent one byte every S seconds
+  drip_pages=S           list pages are sent one byte every S seconds
   huge_media=N           media bodies are N bytes (zeros), announced by Content-Length unless
                          huge_media_length=False (then the body just goes on, connection closed at its end)
   media_type="text/html" media answered with that content type and a body with a script in it
@@ -143,6 +144,7 @@ class HostileAkeneo(_Proxy):
             "endless_next",
             "media_code",
             "drip_media",
+            "drip_pages",
             "huge_media",
             "huge_media_length",
             "media_type",
@@ -203,6 +205,9 @@ class HostileAkeneo(_Proxy):
                 data = json.dumps(document).encode()
             if t.get("relative_links"):
                 data = data.replace(self.base_url.encode(), b"")
+        if t.get("drip_pages") and status == 200 and is_api and b'"_embedded"' in data:
+            handler.drip(status, headers, data, float(t["drip_pages"]))
+            return
         handler.send(status, headers, data)
 
     def _tamper_page(self, document: dict, raw_path: str, query: str, loop: int) -> dict:

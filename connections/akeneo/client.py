@@ -88,6 +88,7 @@ class ClientSettings:
     media_deadline: float = 600.0  # one media download, start to end, retries included
     media_max_bytes: int = 1024**3
     max_page_bytes: int = 16 * 1024**2  # any JSON answer (a list page, mostly)
+    answer_deadline: float = 300.0  # reading one JSON answer's body, first byte to last
 
     @classmethod
     def from_django(cls, **overrides: Any) -> ClientSettings:
@@ -105,6 +106,7 @@ class ClientSettings:
             "media_deadline": settings.AKENEO_MEDIA_DEADLINE,
             "media_max_bytes": settings.AKENEO_MEDIA_MAX_BYTES,
             "max_page_bytes": settings.AKENEO_MAX_PAGE_BYTES,
+            "answer_deadline": settings.AKENEO_ANSWER_DEADLINE,
         }
         values.update(overrides)
         return cls(**values)
@@ -407,7 +409,8 @@ class AkeneoClient:
     ) -> Any:
         """A JSON call with retries. A body that is not JSON is retried too (proxies), then reported clearly.
 
-        The body is read streamed and refused past `max_page_bytes` (a server ignoring `limit`).
+        The body is read streamed and refused past `max_page_bytes` (a server ignoring `limit`) or when it takes
+        longer than `answer_deadline` seconds (a server sending a byte now and then never trips the read timeout).
         """
 
         def parse(response: requests.Response) -> Any:
@@ -445,11 +448,36 @@ class AkeneoClient:
         declared = _content_length(response)
         if declared is not None and declared > limit:
             raise too_large(f"announces {declared} bytes")
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            _shut_down(response)
+
+        watchdog = threading.Timer(self.settings.answer_deadline, cut)
+        watchdog.daemon = True
+        watchdog.start()
         body = bytearray()
-        for chunk in response.iter_content(READ_CHUNK):
-            if len(body) + len(chunk) > limit:
-                raise too_large("grew past the limit")
-            body += chunk
+        try:
+            for chunk in response.iter_content(READ_CHUNK):
+                if expired.is_set():
+                    break
+                if len(body) + len(chunk) > limit:
+                    raise too_large("grew past the limit")
+                body += chunk
+        except AkeneoTooLarge:
+            raise
+        except Exception:
+            if not expired.is_set():
+                raise
+        finally:
+            watchdog.cancel()
+        if expired.is_set():
+            raise AkeneoDeadline(
+                f"{method} {path}: the answer did not finish within {_seconds(self.settings.answer_deadline)} s "
+                "(AKENEO_ANSWER_DEADLINE)",
+                path=path,
+            )
         return body
 
     # ------------------------------------------------------------------ paging

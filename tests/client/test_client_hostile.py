@@ -172,6 +172,19 @@ def test_a_trickling_media_download_stops_at_its_deadline(hostile, demo):
     assert len(api_gets(server, MEDIA_PATH)) == 1  # not retried
 
 
+def test_a_trickling_list_page_stops_at_its_deadline(hostile):
+    server = hostile(drip_pages=0.2)  # 5 bytes a second: the 5 s read timeout never trips
+    with make_client(server, read_timeout=5, answer_deadline=1) as client:
+        started = time.monotonic()
+        with pytest.raises(
+            AkeneoDeadline, match=r"did not finish within 1 s \(AKENEO_ANSWER_DEADLINE\)"
+        ) as late:
+            list(client.pages("locales"))
+        elapsed = time.monotonic() - started
+    assert elapsed < 10  # a locales page dripped whole takes minutes: the watchdog cut it at 1 s
+    assert not late.value.retryable
+
+
 @pytest.mark.parametrize(
     ("announced", "said"), [(True, "announces 2000000 bytes"), (False, "grew past the limit")]
 )
