@@ -11,7 +11,7 @@ import binascii
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
@@ -272,7 +272,8 @@ class Route:
 def _compile(template: str) -> re.Pattern[str]:
     regex = re.escape(template)
     for name in re.findall(r"\{(\w+)\}", template):
-        part = f"(?P<{name}>.+)" if name == "media_code" else f"(?P<{name}>[^/]+)"  # media codes keep slashes
+        keeps_slashes = name in ("media_code", "file_path")  # media codes keep their slashes
+        part = f"(?P<{name}>.+)" if keeps_slashes else f"(?P<{name}>[^/]+)"
         regex = regex.replace(re.escape(f"{{{name}}}"), part)
     return re.compile(f"^{regex}$")
 
@@ -280,9 +281,18 @@ def _compile(template: str) -> re.Pattern[str]:
 class DemoApi:
     """All read endpoints of the demo, over one Catalog."""
 
-    def __init__(self, catalog: Catalog, *, products_uuid: bool = True) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        products_uuid: bool = True,
+        legacy_measurements: bool = False,
+        refuse_flags: Iterable[str] = (),
+    ) -> None:
         self.catalog = catalog
         self.products_uuid = products_uuid
+        self.legacy_measurements = legacy_measurements
+        self.refuse_flags = frozenset(refuse_flags)
         self.routes: list[Route] = []
         c = f"{API}"
         add = self._add
@@ -358,10 +368,30 @@ class DemoApi:
             "family-variants:item",
         )
         add(
-            "pim_api_measurement_family_get",
-            f"{c}/measurement-families",
-            self.measurement_families,
-            "measurement-families:list",
+            "pim_api_category_media_file_download",
+            f"{c}/category-media-files/{{file_path}}/download",
+            self.category_media_download,
+            "category-media:download",
+            binary=True,
+        )
+        if not legacy_measurements:  # a PIM < 5.0 has no /measurement-families route at all
+            add(
+                "pim_api_measurement_family_get",
+                f"{c}/measurement-families",
+                self.measurement_families,
+                "measurement-families:list",
+            )
+        add(
+            "pim_api_measure_family_list",
+            f"{c}/measure-families",
+            self.measure_families_list,
+            "measure-families:list",
+        )
+        add(
+            "pim_api_measure_family_get",
+            f"{c}/measure-families/{{code}}",
+            self.measure_family_get,
+            "measure-families:item",
         )
         re_ = f"{c}/reference-entities"
         add(
@@ -499,6 +529,12 @@ class DemoApi:
                     )
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
         raise ApiError(404, f'No route found for "{method} {path}"')
+
+    def check_refused_flags(self, req: Request) -> None:
+        """`refuse_flags`: a query parameter this (older) PIM validates and rejects, present with any value."""
+        for key, _value in req.query_items:
+            if key in self.refuse_flags:
+                raise ApiError(422, f'The "{key}" query parameter is not supported.')
 
     # ------------------------------------------------------------------------------------------- root
     def root(self, req: Request) -> Response:
@@ -765,6 +801,9 @@ class DemoApi:
     def asset_media_download(self, req: Request, media_code: str) -> Response:
         return self._download(self.catalog.asset_media(media_code), media_code, "Media file")
 
+    def category_media_download(self, req: Request, file_path: str) -> Response:
+        return self._download(self.catalog.category_media(file_path), file_path, "Category media file")
+
     def ref_media_download(self, req: Request, media_code: str) -> Response:
         return self._download(self.catalog.reference_entity_media(media_code), media_code, "Media file")
 
@@ -788,9 +827,8 @@ class DemoApi:
         def handler(req: Request) -> Response:
             items = getattr(self.catalog, attr)
             render = None
-            if plural == "categories" and _bool_param(req.query, "with_position"):
-                positions = self.catalog.category_positions
-                render = lambda item: {**item, "position": positions[item["code"]]}  # noqa: E731
+            if plural == "categories":
+                render = self._category_render(req)
             if plural == "attributes" and _bool_param(req.query, "with_table_select_options"):
                 render = self._with_table_options
             listing = list_of(
@@ -802,6 +840,26 @@ class DemoApi:
             return paginate(req, listing, search_after=False)
 
         return handler
+
+    def _category_render(self, req: Request) -> Callable[[dict], dict] | None:
+        """`with_position` adds `position`, `with_enriched_attributes` adds `values` (null when none), in that
+        order, like Akeneo's ExternalApiCategory normalizer."""
+        with_position = _bool_param(req.query, "with_position")
+        with_values = _bool_param(req.query, "with_enriched_attributes")
+        if not (with_position or with_values):
+            return None
+        positions = self.catalog.category_positions
+        values = self.catalog.category_values
+
+        def render(item: dict[str, Any]) -> dict[str, Any]:
+            out = dict(item)
+            if with_position:
+                out["position"] = positions[item["code"]]
+            if with_values:
+                out["values"] = values[item["code"]]
+            return out
+
+        return render
 
     def _with_table_options(self, attribute: dict[str, Any]) -> dict[str, Any]:
         if attribute["type"] != "pim_catalog_table":
@@ -821,8 +879,9 @@ class DemoApi:
         def handler(req: Request, code: str) -> Response:
             for item in getattr(self.catalog, attr):
                 if item["code"] == code:
-                    if plural == "categories" and _bool_param(req.query, "with_position"):
-                        item = {**item, "position": self.catalog.category_positions[code]}
+                    if plural == "categories":
+                        render = self._category_render(req)
+                        item = render(item) if render else item
                     if plural == "attributes" and _bool_param(req.query, "with_table_select_options"):
                         item = self._with_table_options(item)
                     return json_response(200, item)
@@ -880,6 +939,35 @@ class DemoApi:
 
     def measurement_families(self, req: Request) -> Response:
         return json_response(200, self.catalog.measurement_families)
+
+    @cached_property
+    def _measure_families(self) -> list[dict[str, Any]]:
+        """The measurement families in the deprecated (PIM < 5.0) `/measure-families` shape, sorted by code."""
+        return [
+            {
+                "code": family["code"],
+                "standard": family["standard_unit_code"],
+                "units": [
+                    {
+                        "code": unit["code"],
+                        "convert": {op["operator"]: op["value"] for op in unit["convert_from_standard"]},
+                        "symbol": unit["symbol"],
+                    }
+                    for unit in family["units"].values()
+                ],
+            }
+            for family in sorted(self.catalog.measurement_families, key=lambda f: f["code"])
+        ]
+
+    def measure_families_list(self, req: Request) -> Response:
+        href = lambda f: f"{req.base_url}{API}/measure-families/{quote(f['code'])}"  # noqa: E731
+        return paginate(req, list_of(self._measure_families, href), search_after=False)
+
+    def measure_family_get(self, req: Request, code: str) -> Response:
+        for family in self._measure_families:
+            if family["code"] == code:
+                return json_response(200, family)
+        raise ApiError(404, f'Measure family "{code}" does not exist.')
 
     # ------------------------------------------------------------------------------------------- reference entities
     def _entity_or_404(self, code: str) -> dict[str, Any]:

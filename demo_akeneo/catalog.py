@@ -18,6 +18,7 @@ index, identifiers are `SKU-0000123`, model codes sort root, its sub-models, the
 from __future__ import annotations
 
 import random
+import uuid
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -382,6 +383,37 @@ def _build_categories(seed: int) -> list[Category]:
                     ),
                 )
     return out
+
+
+# Enriched categories (Akeneo 7+/SaaS category template): (code, type, value per channel, value per locale).
+CATEGORY_TEMPLATE_ATTRIBUTES = (
+    ("title", "text", True, True),
+    ("description", "richtext", True, True),
+    ("seo_meta_description", "textarea", False, True),
+    ("banner", "image", False, False),
+)
+ENRICHED_CATEGORY_SHARE = 3  # one category in three carries values
+_CATEGORY_BLURBS = (
+    "Hand-picked for the season.",
+    "Our best sellers, restocked every week.",
+    "Everything you need, nothing you don't.",
+    "Sustainably sourced and built to last.",
+)
+
+
+def _category_value(
+    attribute: str, typ: str, attribute_uuid: str, data: Any, channel: str | None, locale: str | None
+) -> tuple[str, dict[str, Any]]:
+    """One enriched category value under Akeneo's key `code|uuid[|channel][|locale]`."""
+    attribute_code = f"{attribute}|{attribute_uuid}"
+    key = attribute_code + (f"|{channel}" if channel else "") + (f"|{locale}" if locale else "")
+    return key, {
+        "data": data,
+        "type": typ,
+        "channel": channel,
+        "locale": locale,
+        "attribute_code": attribute_code,
+    }
 
 
 ATTRIBUTE_GROUPS = [
@@ -1032,6 +1064,7 @@ class Catalog:
             return out
 
         self.category_descendants = {c.code: frozenset(descendants(c.code)) for c in cats}
+        self._build_category_values(cats)
         self._master_pool = {
             l2: [c.code for c in cats if c.root == "master" and c.level >= 3 and c.code.startswith(l2 + "_")]
             for l2 in _L2
@@ -1120,6 +1153,64 @@ class Catalog:
         ]
         self._build_reference_entities()
         self._build_asset_families()
+
+    def _build_category_values(self, cats: list[Category]) -> None:
+        """`values` of enriched categories (`with_enriched_attributes=true`): a seed-chosen third carries text,
+        richtext, textarea and (every other one) image values; the others have `values: null`, as Akeneo."""
+        seed = self.seed
+        rng = random.Random(mix(seed, 31))
+        codes = [c.code for c in cats]
+        enriched = set(rng.sample(codes, len(codes) // ENRICHED_CATEGORY_SHARE))
+        uuids = {}
+        for n, (code, _typ, _c, _l) in enumerate(CATEGORY_TEMPLATE_ATTRIBUTES):
+            uuids[code] = str(uuid.UUID(int=(mix(seed, 32, n) << 64) | mix(seed, 33, n), version=4))
+        self.category_template_attributes = [
+            {"code": code, "uuid": uuids[code], "type": typ, "value_per_channel": c, "value_per_locale": lo}
+            for code, typ, c, lo in CATEGORY_TEMPLATE_ATTRIBUTES
+        ]
+        channels_of_tree: dict[str, list[dict[str, Any]]] = {}
+        for ch in self.channels:
+            channels_of_tree.setdefault(ch["category_tree"], []).append(ch)
+        self.category_values: dict[str, dict[str, dict[str, Any]] | None] = {c.code: None for c in cats}
+        image_index = 0
+        for ordinal, cat in enumerate(c for c in cats if c.code in enriched):
+            values: dict[str, dict[str, Any]] = {}
+            tree_channels = channels_of_tree.get(cat.root, [])
+            for ch in tree_channels:
+                for loc in ch["locales"]:
+                    key, value = _category_value(
+                        "title", "text", uuids["title"], cat.labels[loc], ch["code"], loc
+                    )
+                    values[key] = value
+            if tree_channels:
+                first = tree_channels[0]
+                for loc in first["locales"][:2]:
+                    blurb = rng.choice(_CATEGORY_BLURBS)
+                    html = f"<p><strong>{cat.labels[loc]}</strong></p>\n<p>{blurb}</p>"
+                    key, value = _category_value(
+                        "description", "richtext", uuids["description"], html, first["code"], loc
+                    )
+                    values[key] = value
+            for loc in ("en_US", "fr_FR"):
+                text = f"{cat.labels[loc]}\n{rng.choice(_CATEGORY_BLURBS)}"
+                key, value = _category_value(
+                    "seo_meta_description", "textarea", uuids["seo_meta_description"], text, None, loc
+                )
+                values[key] = value
+            if ordinal % 2 == 0:  # every other enriched category has a banner image
+                found = media.media_file(seed, "category_image", image_index)
+                data = {
+                    "size": len(media.media_bytes(seed, "category_image", image_index)),
+                    "extension": found.extension,
+                    "file_path": found.code,
+                    "mime_type": found.mime_type,
+                    "original_filename": found.original_filename,
+                }
+                key, value = _category_value("banner", "image", uuids["banner"], data, None, None)
+                values[key] = value
+                image_index += 1
+            self.category_values[cat.code] = values
+        self.category_image_count = image_index
 
     @staticmethod
     def _attribute(
@@ -1920,6 +2011,13 @@ class Catalog:
             "asset_guide": len(self.assets["user_guides"]),
         }
         if found is None or found.kind not in limits or found.index >= limits[found.kind]:
+            return None
+        return found
+
+    def category_media(self, code: str) -> media.MediaFile | None:
+        """An image of an enriched category value (`/category-media-files/{file_path}/download`)."""
+        found = media.parse_media_code(self.seed, code)
+        if found is None or found.kind != "category_image" or found.index >= self.category_image_count:
             return None
         return found
 

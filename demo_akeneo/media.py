@@ -23,10 +23,11 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "asset_guide": ("guide-{index:05d}.pdf", "pdf", "application/pdf"),
     "record_image": ("record-{index:05d}.png", "png", "image/png"),
     "entity_image": ("entity-{index:05d}.png", "png", "image/png"),
+    "category_image": ("banner-{index:05d}.png", "png", "image/png"),  # enriched category image values
 }
 
 _STORED_NAME = re.compile(
-    r"^(?P<sha>[0-9a-f]{40})_(?P<stem>SKU_\d+_front|model_\d+|manual_\d+|packshot_\d+|guide_\d+|record_\d+|entity_\d+)\.(?P<ext>png|pdf)$"
+    r"^(?P<sha>[0-9a-f]{40})_(?P<stem>SKU_\d+_front|model_\d+|manual_\d+|packshot_\d+|guide_\d+|record_\d+|entity_\d+|banner_\d+)\.(?P<ext>png|pdf)$"
 )
 _STEM_KIND = {
     "SKU": "product_image",
@@ -36,6 +37,7 @@ _STEM_KIND = {
     "guide": "asset_guide",
     "record": "record_image",
     "entity": "entity_image",
+    "banner": "category_image",
 }
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -111,6 +112,8 @@ class DemoServer:
         username: str = DEFAULT_CREDENTIALS["username"],
         password: str = DEFAULT_CREDENTIALS["password"],
         products_uuid: bool = True,
+        legacy_measurements: bool = False,
+        refuse_flags: Iterable[str] = (),
         allow_remote: bool = False,
         verbose: bool = False,
     ) -> None:
@@ -120,7 +123,12 @@ class DemoServer:
             )
         self.fault_config = faults if isinstance(faults, FaultConfig) else FaultConfig.parse(faults)
         self.catalog = Catalog(products=products, seed=seed)
-        self.api = DemoApi(self.catalog, products_uuid=products_uuid)
+        self.api = DemoApi(
+            self.catalog,
+            products_uuid=products_uuid,
+            legacy_measurements=legacy_measurements,
+            refuse_flags=(refuse_flags,) if isinstance(refuse_flags, str) else refuse_flags,
+        )
         ttl = self.fault_config.token_ttl if self.fault_config.token_ttl is not None else token_ttl
         self.tokens = TokenStore(access_ttl=ttl)
         self.credentials = {
@@ -205,7 +213,8 @@ def is_loopback(host: str) -> bool:
 
 def start_demo_server(host: str = "127.0.0.1", port: int = 0, **options: Any) -> DemoServer:
     """Build a DemoServer (options: products, seed, latency_ms, faults, token_ttl, client_id, secret,
-    username, password, products_uuid, allow_remote, verbose) and serve it from a background thread."""
+    username, password, products_uuid, legacy_measurements, refuse_flags, allow_remote, verbose) and serve it
+    from a background thread."""
     return DemoServer(host, port, **options).start()
 
 
@@ -339,6 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
             base_url=self._base_url(demo),
         )
         try:
+            demo.api.check_refused_flags(request)
             return route.kind, route.handler(request, **params)
         except ApiError as exc:
             return route.kind, error_response(exc.status, exc.message, exc.headers)

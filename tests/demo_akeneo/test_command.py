@@ -97,3 +97,59 @@ def test_refuses_non_loopback_host_without_allow_remote():
 def test_rejects_a_bad_fault_spec():
     with pytest.raises(CommandError, match="unknown fault"):
         call_command("serve_demo_akeneo", "--port", "0", "--faults", "explode=1")
+
+
+def test_older_pim_options_legacy_measurements_and_refused_flags():
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "serve_demo_akeneo",
+            "--port",
+            "0",
+            "--products",
+            "20",
+            "--legacy-measurements",
+            "--refuse-flag",
+            "with_enriched_attributes",
+            "--refuse-flag",
+            "with_position",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith("Press Ctrl-C"):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            lines.append(line.strip())
+        output = "\n".join(lines)
+        assert "legacy measurements: /measurement-families answers 404" in output
+        assert "refused query parameters: with_enriched_attributes, with_position" in output
+        base_url = lines[0].rsplit(" ", 1)[-1]
+        token = requests.post(
+            base_url + "/api/oauth/v1/token",
+            auth=("demo-client", "demo-secret"),
+            json={"grant_type": "password", "username": "demo", "password": "demo-password"},
+            timeout=10,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def status(path: str) -> int:
+            return requests.get(base_url + "/api/rest/v1" + path, headers=headers, timeout=10).status_code
+
+        assert status("/measurement-families") == 404
+        assert status("/measure-families") == 200
+        assert status("/categories?with_enriched_attributes=true") == 422
+        assert status("/categories?with_position=true") == 422
+        assert status("/categories") == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -213,6 +213,13 @@ PAGED_LISTS = [
     ("/currencies", "/api/rest/v1/currencies", "CurrencyList"),
     ("/channels", "/api/rest/v1/channels", "ChannelList"),
     ("/categories?with_position=true", "/api/rest/v1/categories", "CategoryList"),
+    ("/categories?with_enriched_attributes=true", "/api/rest/v1/categories", "CategoryList"),
+    (
+        "/categories?with_position=true&with_enriched_attributes=true",
+        "/api/rest/v1/categories",
+        "CategoryList",
+    ),
+    ("/measure-families", "/api/rest/v1/measure-families", "MeasureFamilyList"),
     ("/attribute-groups", "/api/rest/v1/attribute-groups", "AttributeGroupList"),
     ("/attributes?with_table_select_options=true", "/api/rest/v1/attributes", "AttributeList"),
     ("/attributes/color/options", "/api/rest/v1/attributes/{attribute_code}/options", "AttributeOptionList"),
@@ -310,6 +317,24 @@ def test_unpaged_lists_validate(client, schemas, url, spec_path):
     assert_valid(schemas.response(spec_path, 200), payload)
 
 
+CATEGORY_VALUE_POINTER = "/definitions/Category/properties/values/properties/" + quote(
+    "attributeCode|attributeUuid|channelCode|localeCode", safe=""
+)
+
+
+def test_enriched_category_values_validate_value_by_value(client, schemas):
+    # `values` is an open object keyed `code|uuid[|channel][|locale]`: check every value against the documented one
+    value_validator = schemas.validator(CATEGORY_VALUE_POINTER)
+    types = set()
+    for category in client.follow(API + "/categories", limit=100, with_enriched_attributes="true"):
+        for key, value in (category["values"] or {}).items():
+            assert_valid(value_validator, value)
+            assert set(value) == {"data", "type", "channel", "locale", "attribute_code"}
+            assert key.startswith(value["attribute_code"])
+            types.add(value["type"])
+    assert types == {"text", "textarea", "richtext", "image"}
+
+
 def test_measurement_families_validate_element_by_element(client, schemas):
     # the spec types this answer as ONE family although Akeneo (and the spec's own x-examples) return an array
     families = client.json(API + "/measurement-families")
@@ -343,6 +368,14 @@ def item_urls(client: Client) -> Iterator[tuple[str, str]]:
     ):
         for item in c.follow(API + f"/{plural}", limit=100):
             yield f"/{plural}/{item['code']}", f"/api/rest/v1/{plural}/{{code}}"
+    for category in c.follow(API + "/categories", limit=100, with_enriched_attributes="true"):
+        if category["values"]:
+            yield (
+                f"/categories/{category['code']}?with_enriched_attributes=true&with_position=true",
+                "/api/rest/v1/categories/{code}",
+            )
+    for family in c.follow(API + "/measure-families", limit=100):
+        yield f"/measure-families/{family['code']}", "/api/rest/v1/measure-families/{code}"
     yield "/attributes/color/options/black", "/api/rest/v1/attributes/{attribute_code}/options/{code}"
     yield (
         "/families/clothing/variants/clothing_color_size",
@@ -463,6 +496,18 @@ def test_error_answers_validate(client, demo, schemas, make_server):
             "/api/rest/v1/asset-families/{asset_family_code}/assets/{code}",
         ),
         (client.get(API + "/products-uuid", search="{"), uuid_path),
+        (
+            client.get(API + "/category-media-files/a/b/c/d/nope.png/download"),
+            "/api/rest/v1/category-media-files/{file_path}/download",
+        ),
+        (client.get(API + "/measure-families/nope"), "/api/rest/v1/measure-families/{code}"),
+        (
+            Client(make_server(refuse_flags=("with_enriched_attributes",))).get(
+                API + "/categories", with_enriched_attributes="true"
+            ),
+            "/api/rest/v1/categories",
+        ),
+        (Client(make_server(legacy_measurements=True)).get(API + "/measurement-families"), None),
         (client.get(API + "/nothing-here"), None),
     ]
     faulty = Client(make_server(faults="throttle_every=2"))

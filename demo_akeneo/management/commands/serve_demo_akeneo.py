@@ -29,6 +29,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-products-uuid", action="store_true", help="behave like Akeneo < 7 (no /products-uuid)"
         )
+        parser.add_argument(
+            "--legacy-measurements",
+            action="store_true",
+            help="behave like Akeneo < 5 (/measurement-families answers 404, /measure-families stays)",
+        )
+        parser.add_argument(
+            "--refuse-flag",
+            action="append",
+            default=[],
+            metavar="PARAM",
+            help="answer 422 when this query parameter is present, e.g. with_enriched_attributes (repeatable)",
+        )
         for key in ("client_id", "secret", "username", "password"):
             default = DEFAULT_CREDENTIALS[key]
             parser.add_argument(f"--{key.replace('_', '-')}", default=default, help=f"default: {default}")
@@ -52,6 +64,8 @@ class Command(BaseCommand):
                 username=str(options["username"]),
                 password=str(options["password"]),
                 products_uuid=not options["no_products_uuid"],
+                legacy_measurements=bool(options["legacy_measurements"]),
+                refuse_flags=tuple(options["refuse_flag"]),  # type: ignore[arg-type]
                 allow_remote=bool(options["allow_remote"]),
                 verbose=bool(options["verbose"]),
             )
@@ -68,6 +82,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {key}: {server.credentials[key]}")
         if faults.active:
             self.stdout.write(f"  faults: {options['faults']}")
+        if options["legacy_measurements"]:
+            self.stdout.write("  legacy measurements: /measurement-families answers 404")
+        if options["refuse_flag"]:
+            self.stdout.write(f"  refused query parameters: {', '.join(options['refuse_flag'])}")  # type: ignore[arg-type]
         self.stdout.write("Press Ctrl-C to stop.")
         self.stdout.flush()
         try:
