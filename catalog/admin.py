@@ -274,6 +274,29 @@ class ReferenceEntityAttributeAdmin(ChildAdmin):
     parent_field = "reference_entity_code"
 
 
+class GrandchildAdmin(ChildAdmin):
+    """Options keyed under two parent codes (asset family or reference entity, then attribute)."""
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        return (self.parent_field, "attribute_code", "code", "label", "updated_at")
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return ("code", f"={self.parent_field}", "=attribute_code")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [self.parent_field, "attribute_code", "code", "record", "checksum", "created_at", "updated_at"]
+
+
+@admin.register(models.AssetFamilyAttributeOption)
+class AssetFamilyAttributeOptionAdmin(GrandchildAdmin):
+    parent_field = "asset_family_code"
+
+
+@admin.register(models.ReferenceEntityAttributeOption)
+class ReferenceEntityAttributeOptionAdmin(GrandchildAdmin):
+    parent_field = "reference_entity_code"
+
+
 @admin.register(models.MediaFile)
 class MediaFileAdmin(CatalogAdmin):
     list_display = ("code", "content_type", "size", "updated_at")

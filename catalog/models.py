@@ -223,6 +223,26 @@ class AssetFamilyAttribute(AkeneoRecord):
         return f"{self.asset_family_code}.{self.code}"
 
 
+class AssetFamilyAttributeOption(AkeneoRecord):
+    """An option of an asset family's single/multiple option attribute: keyed by (asset family, attribute, code).
+    No foreign key: its attribute is keyed by two codes; the codes are the reference."""
+
+    asset_family_code = models.CharField(max_length=CODE_LENGTH)
+    attribute_code = models.CharField(max_length=CODE_LENGTH)
+    code = models.CharField(max_length=CODE_LENGTH)
+
+    class Meta:
+        ordering = ["asset_family_code", "attribute_code", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset_family_code", "attribute_code", "code"], name="catalog_asset_option_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_family_code}.{self.attribute_code}.{self.code}"
+
+
 class Asset(AkeneoRecord):
     asset_family = models.ForeignKey(
         AssetFamily, null=True, blank=True, on_delete=models.CASCADE, related_name="assets"
@@ -268,6 +288,26 @@ class ReferenceEntityAttribute(AkeneoRecord):
         return f"{self.reference_entity_code}.{self.code}"
 
 
+class ReferenceEntityAttributeOption(AkeneoRecord):
+    """An option of a reference entity's single/multiple option attribute: keyed by (entity, attribute, code).
+    No foreign key: its attribute is keyed by two codes; the codes are the reference."""
+
+    reference_entity_code = models.CharField(max_length=CODE_LENGTH)
+    attribute_code = models.CharField(max_length=CODE_LENGTH)
+    code = models.CharField(max_length=CODE_LENGTH)
+
+    class Meta:
+        ordering = ["reference_entity_code", "attribute_code", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference_entity_code", "attribute_code", "code"], name="catalog_entity_option_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference_entity_code}.{self.attribute_code}.{self.code}"
+
+
 class ReferenceEntityRecord(AkeneoRecord):
     reference_entity = models.ForeignKey(
         ReferenceEntity, null=True, blank=True, on_delete=models.CASCADE, related_name="records"
@@ -306,8 +346,10 @@ CATALOG_MODELS: tuple[type[AkeneoRecord], ...] = (
     MediaFile,
     AssetFamily,
     AssetFamilyAttribute,
+    AssetFamilyAttributeOption,
     Asset,
     ReferenceEntity,
     ReferenceEntityAttribute,
+    ReferenceEntityAttributeOption,
     ReferenceEntityRecord,
 )

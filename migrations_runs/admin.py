@@ -1,22 +1,27 @@
-"""Migration history in the admin: read-only run pages with live progress, log download, cancel, delete.
+"""Migration history in the admin: read-only run pages with live progress, log download, cancel, delete; Verify
+and Preview reports (started from a connection's edit page, run on Celery, downloadable as text or JSON).
 
 Only adapts HTTP to migrations_runs.services / progress. Deleting runs deletes history, never imported data.
 """
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from connections.masking import MASK, MaskedCredentialsMixin
-from migrations_runs.models import MigrationLog, MigrationRun
+from migrations_runs.models import MigrationLog, MigrationRun, VerifyReport
 from migrations_runs.progress import log_text, run_progress
 from migrations_runs.services import request_cancel
+
+REPORT_PAGE_DIFFERENCES = 500  # differences shown on a report page; the downloads hold all that were kept
 
 
 @admin.register(MigrationRun)
@@ -108,3 +113,158 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         else:
             messages.info(request, f"Migration run #{run.pk} will stop after the page being imported.")
         return HttpResponseRedirect(reverse("admin:migrations_runs_migrationrun_change", args=[run.pk]))
+
+
+@admin.register(VerifyReport)
+class VerifyReportAdmin(admin.ModelAdmin):
+    """Verify and Preview reports: started from a connection's edit page (or `akeneo_verify`), read-only."""
+
+    list_display = [
+        "id",
+        "kind",
+        "connection",
+        "entities_display",
+        "status",
+        "differences_total",
+        "created_at",
+    ]
+    list_filter = ["kind", "status", "connection"]
+    list_select_related = ["connection", "user"]
+
+    @admin.display(description="Entities")
+    def entities_display(self, obj: VerifyReport) -> str:
+        return ", ".join(obj.entities)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        user = request.user
+        return user.has_perm("migrations_runs.view_verifyreport") or user.has_perm(
+            "migrations_runs.verify_catalog"
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "start/<int:connection_id>/<str:kind>/",
+                self.admin_site.admin_view(require_POST(self.start_view)),
+                name="migrations_runs_verifyreport_start",
+            ),
+            path(
+                "<int:report_id>/download/<str:fmt>/",
+                self.admin_site.admin_view(self.download_view),
+                name="migrations_runs_verifyreport_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def start_view(self, request: HttpRequest, connection_id: int, kind: str) -> HttpResponse:
+        """Verify (permission verify_catalog) or Preview (run_migration) the ticked entities, on Celery."""
+        from connections.models import Connection
+        from migrations_runs.entities import ENTITY_CODES
+        from migrations_runs.tasks import enqueue_report
+        from migrations_runs.verify import MEDIA, start_report
+
+        needed = {"verify": "migrations_runs.verify_catalog", "preview": "migrations_runs.run_migration"}
+        if kind not in needed:
+            raise Http404("No such check.")
+        if not request.user.has_perm(needed[kind]) or not request.user.has_perm(
+            "connections.view_connection"
+        ):
+            raise PermissionDenied
+        connection = get_object_or_404(Connection, pk=connection_id)
+        back = HttpResponseRedirect(reverse("admin:connections_connection_change", args=[connection.pk]))
+        entities = [code for code in request.POST.getlist("entities") if code in ENTITY_CODES]
+        if kind == "verify":
+            entities.append(MEDIA)
+        try:
+            report = start_report(connection, entities, request.user, kind=kind)
+        except ValueError:
+            messages.error(request, f"Choose at least one entity to {kind}.")
+            return back
+        try:
+            enqueue_report(report)
+        except Exception as error:  # broker down
+            VerifyReport.objects.filter(pk=report.pk).update(
+                status="failed",
+                error=f"Could not be queued: the Celery broker did not answer ({type(error).__name__}).",
+            )
+            messages.error(request, f"The {kind} could not be queued: is Redis running?")
+            return back
+        return HttpResponseRedirect(reverse("admin:migrations_runs_verifyreport_change", args=[report.pk]))
+
+    def _report(self, request: HttpRequest, report_id) -> VerifyReport:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(VerifyReport.objects.select_related("connection", "user"), pk=report_id)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        from migrations_runs.preview import COUNTS
+        from migrations_runs.verify import VERIFY_COLUMNS
+
+        if not str(object_id).isdigit():
+            raise Http404
+        report = self._report(request, object_id)
+        columns = COUNTS if report.kind == VerifyReport.Kind.PREVIEW else VERIFY_COLUMNS
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{report.get_kind_display()} #{report.pk}",
+            "report": report,
+            "columns": columns,
+            "rows": [
+                {
+                    "label": row.get("label", ""),
+                    "resource": row.get("resource", ""),
+                    "cells": [row.get(name, 0) for name in columns],
+                }
+                for row in report.counts
+            ],
+            "differences": report.differences.all()[:REPORT_PAGE_DIFFERENCES],
+            "more": max(0, report.differences_total - REPORT_PAGE_DIFFERENCES),
+        }
+        return TemplateResponse(request, "admin/migrations_runs/verifyreport/detail.html", context)
+
+    def download_view(self, request: HttpRequest, report_id: int, fmt: str) -> HttpResponse:
+        from migrations_runs.verify import report_text
+
+        report = self._report(request, report_id)
+        if fmt == "json":
+            body = json.dumps(
+                {
+                    "id": report.pk,
+                    "kind": report.kind,
+                    "connection": str(report.connection),
+                    "status": report.status,
+                    "error": report.error,
+                    "entities": report.entities,
+                    "started_at": report.started_at.isoformat() if report.started_at else None,
+                    "finished_at": report.finished_at.isoformat() if report.finished_at else None,
+                    "differences_total": report.differences_total,
+                    "counts": report.counts,
+                    "differences": [
+                        {
+                            "resource": d.resource,
+                            "kind": d.kind,
+                            "key": d.key,
+                            "label": d.label,
+                            "fields": d.fields,
+                            "detail": d.detail,
+                        }
+                        for d in report.differences.order_by("pk").iterator()
+                    ],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+            response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        elif fmt == "txt":
+            response = HttpResponse(report_text(report), content_type="text/plain; charset=utf-8")
+        else:
+            raise Http404("No such format.")
+        response["Content-Disposition"] = f'attachment; filename="{report.kind}-{report.pk}.{fmt}"'
+        return response

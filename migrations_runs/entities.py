@@ -1,22 +1,25 @@
 """What can be migrated, in dependency order, and which Akeneo resources each entity reads.
 
-An entity may read several resources ("parts"): attributes then their options, families then their variants.
-Sub-resources are read once per parent code, taken from the local catalog the earlier part just filled, sorted,
-so a resumed step sees the same parent list.
+An entity may read several resources ("parts", names of the resource table `connections.akeneo.resources`):
+attributes then their options, families then their variants. A sub-resource part is read once per parent record
+of its parent resource, taken from the SOURCE (what the step read in this run, or re-read on resume), never from
+the local catalog: see `migrations_runs.source`. A parent resource always comes before its children in `parts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-SELECT_TYPES = ("pim_catalog_simpleselect", "pim_catalog_multiselect")
+from connections.akeneo.resources import RESOURCES, SELECT_TYPES  # noqa: F401  (SELECT_TYPES: re-exported)
 
 
 @dataclass(frozen=True)
 class Part:
-    resource: str  # a resource name of connections.akeneo.client.RESOURCES
-    parents: Callable[[], list[str]] | None = None  # parent codes for a sub-resource
+    resource: str  # a resource name of connections.akeneo.resources.RESOURCES
+
+    def __post_init__(self) -> None:
+        if self.resource not in RESOURCES:
+            raise ValueError(f"Unknown Akeneo resource {self.resource!r}")
 
 
 @dataclass(frozen=True)
@@ -25,56 +28,48 @@ class Entity:
     label: str
     parts: tuple[Part, ...]
 
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return tuple(part.resource for part in self.parts)
 
-def _codes(model_name: str, **filters) -> Callable[[], list[str]]:
-    def codes() -> list[str]:
-        from django.apps import apps
 
-        model = apps.get_model("catalog", model_name)
-        return list(model.objects.filter(**filters).order_by("code").values_list("code", flat=True))
-
-    return codes
+def _entity(code: str, label: str, *resources: str) -> Entity:
+    for index, name in enumerate(resources):
+        parent = RESOURCES[name].parent
+        if parent is not None and parent not in resources[:index]:
+            raise ValueError(f"{code}: {name} needs its parent resource {parent} read before it")
+    return Entity(code, label, tuple(Part(name) for name in resources))
 
 
 # Dependency order (DESIGN.md): channels need categories, locales and currencies, so they come after those.
 ENTITIES: tuple[Entity, ...] = (
-    Entity("locales", "Locales", (Part("locales"),)),
-    Entity("currencies", "Currencies", (Part("currencies"),)),
-    Entity("measurement-families", "Measurement families", (Part("measurement-families"),)),
-    Entity("categories", "Categories", (Part("categories"),)),
-    Entity("channels", "Channels", (Part("channels"),)),
-    Entity("attribute-groups", "Attribute groups", (Part("attribute-groups"),)),
-    Entity(
-        "attributes",
-        "Attributes (with options)",
-        (Part("attributes"), Part("attribute-options", _codes("Attribute", type__in=SELECT_TYPES))),
-    ),
-    Entity(
-        "families",
-        "Families (with variants)",
-        (Part("families"), Part("family-variants", _codes("Family"))),
-    ),
-    Entity("association-types", "Association types", (Part("association-types"),)),
-    Entity(
+    _entity("locales", "Locales", "locales"),
+    _entity("currencies", "Currencies", "currencies"),
+    _entity("measurement-families", "Measurement families", "measurement-families"),
+    _entity("categories", "Categories", "categories"),
+    _entity("channels", "Channels", "channels"),
+    _entity("attribute-groups", "Attribute groups", "attribute-groups"),
+    _entity("attributes", "Attributes (with options)", "attributes", "attribute-options"),
+    _entity("families", "Families (with variants)", "families", "family-variants"),
+    _entity("association-types", "Association types", "association-types"),
+    _entity(
         "assets",
         "Assets",
-        (
-            Part("asset-families"),
-            Part("asset-family-attributes", _codes("AssetFamily")),
-            Part("assets", _codes("AssetFamily")),
-        ),
+        "asset-families",
+        "asset-family-attributes",
+        "asset-family-attribute-options",
+        "assets",
     ),
-    Entity(
+    _entity(
         "reference-entities",
         "Reference entities",
-        (
-            Part("reference-entities"),
-            Part("reference-entity-attributes", _codes("ReferenceEntity")),
-            Part("reference-entity-records", _codes("ReferenceEntity")),
-        ),
+        "reference-entities",
+        "reference-entity-attributes",
+        "reference-entity-attribute-options",
+        "reference-entity-records",
     ),
-    Entity("product-models", "Product models", (Part("product-models"),)),
-    Entity("products", "Products", (Part("products-uuid"),)),
+    _entity("product-models", "Product models", "product-models"),
+    _entity("products", "Products", "products-uuid"),
 )
 ENTITY_BY_CODE = {entity.code: entity for entity in ENTITIES}
 ENTITY_CODES = tuple(ENTITY_BY_CODE)

@@ -1,7 +1,9 @@
 """Write the local catalog as JSON lines in Akeneo's standard format: one file per Akeneo resource.
 
 What Akeneo's GET endpoints return, without `_links`, so an export can be diffed against the source.
-Sub-resource lines carry their parent (`attribute`, `family`, `asset_family`, `reference_entity`).
+Sub-resource lines carry their parent codes (the table's `parent_fields`: `attribute`, `family`, `asset_family`,
+`reference_entity`; `asset_family` and `attribute` on asset-family attribute options...). The files are the
+resource table's `export` names.
 """
 
 from __future__ import annotations
@@ -14,33 +16,17 @@ from pathlib import Path
 
 from django.core.files.storage import default_storage
 
+from connections.akeneo.resources import RESOURCES, exported
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.media import hashed_media_path, media_path
 
 logger = logging.getLogger(__name__)
 
-# File name -> importer resource. "products" are read from /products-uuid but exported under Akeneo's name.
-EXPORTED = {
-    "locales": "locales",
-    "currencies": "currencies",
-    "measurement-families": "measurement-families",
-    "channels": "channels",
-    "categories": "categories",
-    "attribute-groups": "attribute-groups",
-    "attributes": "attributes",
-    "attribute-options": "attribute-options",
-    "families": "families",
-    "family-variants": "family-variants",
-    "association-types": "association-types",
-    "product-models": "product-models",
-    "products": "products-uuid",
-    "asset-families": "asset-families",
-    "asset-family-attributes": "asset-family-attributes",
-    "assets": "assets",
-    "reference-entities": "reference-entities",
-    "reference-entity-attributes": "reference-entity-attributes",
-    "reference-entity-records": "reference-entity-records",
-}
+
+def exported_resources() -> dict[str, str]:
+    """Export file name -> resource, from the resource table (its `export` names), in dependency order.
+    "products" are read from /products-uuid but exported under Akeneo's name."""
+    return {name: spec.name for name, spec in exported().items()}
 
 
 def export_catalog(
@@ -57,22 +43,22 @@ def export_catalog(
 
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    for name, resource in EXPORTED.items():
+    for name, resource in exported_resources().items():
         importer = IMPORTERS[resource]
-        parent_key = importer.parent_field.removesuffix("_code") if importer.parent_field else None
+        parents = list(zip(RESOURCES[resource].parent_fields, importer.parent_columns, strict=True))
         rows = (
             importer.model.objects.all()
             if connection_id is None
             else mapped(importer.model, connection_id, resource)
         )
         rows = rows.order_by(*importer.key_fields)
-        fields = ["data", importer.parent_field] if importer.parent_field else ["data"]
+        fields = ["data", *importer.parent_columns]
         written = 0
         with (out / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
             for row in rows.values(*fields).iterator(chunk_size=2000):
                 line = dict(row["data"])
-                if parent_key:
-                    line.setdefault(parent_key, row[importer.parent_field])
+                for field_name, column in parents:  # sub-resource lines carry their parent codes
+                    line.setdefault(field_name, row[column])
                 handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
                 written += 1
         counts[name] = written

@@ -18,12 +18,14 @@ import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.files import File
 from django.core.files.storage import default_storage
 
 from connections.akeneo.client import AkeneoClient, Download
 from connections.akeneo.errors import AkeneoError
+from connections.akeneo.resources import RESOURCES, Parents, parent_codes
 
 logger = logging.getLogger(__name__)
 
@@ -94,39 +96,56 @@ class MediaRef:
 
 
 def media_references(
-    client: AkeneoClient, resource: str, records: Iterable[dict], parent: str | None
+    client: AkeneoClient, resource: str, records: Iterable[dict], parent: Parents
 ) -> list[MediaRef]:
-    """Media used by a page of records: values carrying `_links.download.href`, and record images by code."""
+    """Media used by a page of records of a resource whose table entry has a media kind: values carrying
+    `_links.download.href`, record images by code (reference entity `image` attributes), a reference entity's own
+    `image`, and category values whose data is a file (`file_path`, enriched categories)."""
+    kind = RESOURCES[resource].media
+    if kind is None:
+        return []
+    parents = parent_codes(parent)
     image_attributes: set[str] = set()
-    if resource == "reference-entity-records" and parent:
+    if resource == "reference-entity-records" and parents:
         from catalog.models import ReferenceEntityAttribute
 
         image_attributes = {
             attribute.code
-            for attribute in ReferenceEntityAttribute.objects.filter(reference_entity_code=parent)
+            for attribute in ReferenceEntityAttribute.objects.filter(reference_entity_code=parents[0])
             if attribute.data.get("type") in REFERENCE_ENTITY_MEDIA_TYPES
         }
     found: dict[str, MediaRef] = {}
+
+    def add(code: Any, links: Any, link_name: str, by_code: bool, record: str) -> None:
+        if not isinstance(code, str) or not code:
+            return
+        link = links.get(link_name) if isinstance(links, dict) else None
+        href = link.get("href") if isinstance(link, dict) else None
+        if not isinstance(href, str) or not href:
+            href = client.media_download_path(kind, code) if by_code else None
+        if href:
+            found.setdefault(code, MediaRef(code, href, record))
+
     for record in records:
         if not isinstance(record, dict):  # null, a string...: the importer already reported it
             continue
         key = str(record.get("uuid") or record.get("identifier") or record.get("code") or "")
+        if resource == "reference-entities":  # the entity's own image
+            add(record.get("image"), record.get("_links"), "image_download", True, key)
         values = record.get("values")
         if not isinstance(values, dict):
             continue
         for attribute, entries in values.items():
+            if isinstance(entries, dict):  # categories: {"attribute|uuid|channel|locale": {data, type, ...}}
+                entries = [entries]
             for entry in entries if isinstance(entries, list) else []:
-                if not isinstance(entry, dict) or not isinstance(entry.get("data"), str) or not entry["data"]:
+                if not isinstance(entry, dict):
                     continue
-                links = entry.get("_links")
-                download = links.get("download") if isinstance(links, dict) else None
-                href = download.get("href") if isinstance(download, dict) else None
-                if not isinstance(href, str):
-                    href = None
-                if not href and attribute in image_attributes:
-                    href = client.media_download_path("reference-entity", entry["data"])
-                if href:
-                    found.setdefault(entry["data"], MediaRef(entry["data"], href, key))
+                data = entry.get("data")
+                if isinstance(data, dict) and kind == "category":  # an image or file value: {file_path, ...}
+                    add(data.get("file_path"), entry.get("_links"), "download", True, key)
+                elif isinstance(data, str):
+                    add(data, entry.get("_links"), "download", attribute in image_attributes, key)
     return list(found.values())
 
 

@@ -127,3 +127,91 @@ class Mapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id}:{self.resource}:{self.akeneo_key} -> {self.object_id}"
+
+
+class VerifyReport(models.Model):
+    """One check of a connection's local catalog against its Akeneo: a *verify* (record by record, field by
+    field, media by checksum) or a *preview* (what a migration would create / update / leave unchanged; a dry run
+    that writes nothing to the catalog). Started from the connection page (on Celery) or `akeneo_verify`."""
+
+    class Kind(models.TextChoices):
+        VERIFY = "verify", "Verify"
+        PREVIEW = "preview", "Preview"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="verify_reports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.VERIFY)
+    entities = models.JSONField(default=list, help_text="Entity codes, in dependency order.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)
+    counts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per resource: source, local, identical, missing, extra, differing (verify); "
+        "source, create, update, unchanged, failed (preview).",
+    )
+    differences_total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("verify_catalog", "Can verify a catalog against Akeneo")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} of {self.connection}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def identical(self) -> bool:
+        """A completed verify that found nothing different."""
+        return self.status == Status.COMPLETED and self.differences_total == 0
+
+
+class VerifyDifference(models.Model):
+    """One record (or media file) that differs between Akeneo and the local catalog. At most
+    `verify.MAX_LISTED` are kept per resource and report; the counts in the report cover them all."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing", "Missing locally"
+        EXTRA = "extra", "Extra locally"
+        DIFFERING = "differing", "Differing"
+        INVALID = "invalid", "Unreadable in Akeneo"
+
+    report = models.ForeignKey(VerifyReport, on_delete=models.CASCADE, related_name="differences")
+    resource = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=600, help_text="The Akeneo key: uuid, code, parent/code or media code.")
+    label = models.CharField(max_length=800, help_text="How the record is named: key and identifier.")
+    fields = models.JSONField(default=list, blank=True, help_text="The differing fields.")
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.kind} {self.label}"
+
+
+class VerifySeenKey(models.Model):
+    """Scratch rows of a running verify: the source keys seen so far for one resource, so the local rows that
+    are not in the source ("extra") are found by an anti-join in the database instead of a set in memory.
+    Deleted when the resource is done (and with the report)."""
+
+    report = models.ForeignKey(VerifyReport, on_delete=models.CASCADE, related_name="+")
+    resource = models.CharField(max_length=64)
+    akeneo_key = models.CharField(max_length=600)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "resource", "akeneo_key"], name="one_seen_key_per_report"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource}:{self.akeneo_key}"

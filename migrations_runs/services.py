@@ -27,11 +27,14 @@ from django.utils import timezone
 
 from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.errors import AkeneoError
+from connections.akeneo.resources import RESOURCES, children_of
 from connections.crypto import CredentialsUnreadable
 from connections.models import Connection
 from migrations_runs.checks import OptionCheck
 from migrations_runs.entities import ENTITY_BY_CODE, in_dependency_order
+from migrations_runs.media import import_media, media_references
 from migrations_runs.models import ACTIVE_STATUSES, Mapping, MigrationLog, MigrationRun, MigrationStep, Status
+from migrations_runs.source import child_parents, walk
 
 logger = logging.getLogger(__name__)
 
@@ -375,67 +378,92 @@ def fail_from_task(*, step_id: int | None = None, run_id: int | None = None, rea
 
 
 def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress | None) -> None:
+    """Read the entity's resources from the source, page by page, each page committed with the step's cursor.
+
+    The cursor: {"part": index of the resource, "parent": the parent CODES of the page in progress (sub-resources),
+    "next_url": where that parent (or resource) goes on, None when it is done, "media": the committed page whose
+    media are still to be fetched}. Parents of a sub-resource are the records of its parent resource that this
+    process read from the source while importing them; a resumed step re-reads them from the source (never the
+    local catalog). A parent the source no longer has (404) is logged and skipped.
+    """
     from migrations_runs.importers import IMPORTERS
 
     entity = ENTITY_BY_CODE[step.entity]
-    if step.total is None and len(entity.parts) == 1:  # one count call per step, for progress and ETA
-        step.total = client.count(entity.parts[0].resource)
+    resources = entity.resources
+    if step.total is None and len(resources) == 1:  # one count call per step, for progress and ETA
+        step.total = client.count(resources[0])
         step.save(update_fields=["total"])
     cursor = dict(step.cursor or {})
+    if cursor.get("media"):
+        _fetch_pending_media(step, client, cursor)
     part_index = cursor.get("part", 0)
     option_check = OptionCheck() if step.entity in ("products", "product-models") else None
     slice_size = max(1, settings.AKENEO_PAGE_SIZE)
-    while part_index < len(entity.parts):
-        part = entity.parts[part_index]
-        importer = IMPORTERS[part.resource]
-        parents: list[str | None] = list(part.parents()) if part.parents else [None]
-        parent_index = cursor.get("parent", 0)
-        while parent_index < len(parents):
-            parent = parents[parent_index]
-            # Akeneo's count bounds a server whose next links never end (the client stops far past it).
-            expected = step.total if len(entity.parts) == 1 else None
-            pages = client.pages(
-                part.resource, parent=parent, start_url=cursor.get("next_url"), expected_count=expected
-            )
-            for page in pages:
-                _check_run(step.run_id)
-                dropped = getattr(page, "dropped", 0)
-                if dropped:
-                    MigrationLog.objects.create(
-                        step=step,
-                        level=MigrationLog.Level.WARNING,
-                        message=f"{dropped} items of the page {page.url} were not records (null, a string, a "
-                        "number...): skipped",
-                    )
-                if page.next_url:
-                    after = {"part": part_index, "parent": parent_index, "next_url": page.next_url}
-                else:
-                    after = {"part": part_index, "parent": parent_index + 1, "next_url": None}
-                # A server may ignore `limit`: a huge page is imported in slices, each its own short
-                # transaction; the cursor moves past the page only with the last slice.
-                items = page.items
-                starts = range(0, len(items), slice_size) if items else range(1)
-                for start in starts:
-                    chunk = items[start : start + slice_size]
-                    last = start + slice_size >= len(items)
-                    _commit_slice(step, importer, chunk, parent, option_check, after if last else step.cursor)
-                    _import_page_media(step, client, part.resource, chunk, parent)
-                    if progress:
-                        progress(step)
-                    if not last:
-                        _check_run(step.run_id)
-            parent_index += 1
-            cursor = {"part": part_index, "parent": parent_index, "next_url": None}
+    # Parent keys of this step's sub-resources, as read from the source by this process (complete only for a
+    # parent resource read from its first page here).
+    collected: dict[str, list[tuple[str, ...]]] = {}
+    read_whole: set[str] = set()
+    while part_index < len(resources):
+        resource = resources[part_index]
+        spec = RESOURCES[resource]
+        importer = IMPORTERS[resource]
+        children = [child for child in children_of(resource) if child.name in resources[part_index + 1 :]]
+        start = {"parent": cursor.get("parent"), "next_url": cursor.get("next_url")}
+        resumed = bool(start["parent"] or start["next_url"])
+        parents = collected.get(resource) if spec.parent in read_whole else None
+        # Akeneo's count bounds a server whose next links never end (the client stops far past it).
+        expected = step.total if len(resources) == 1 else None
+        for page in walk(client, resource, start=start, parents=parents, expected_count=expected):
+            _check_run(step.run_id)
+            after = {"part": part_index, **page.cursor}
+            if page.gone:
+                _log_gone(step, page, after)
+                continue
+            for child in children:
+                collected.setdefault(child.name, []).extend(child_parents(child, page.parents, page.items))
+            if page.dropped:
+                MigrationLog.objects.create(
+                    step=step,
+                    level=MigrationLog.Level.WARNING,
+                    message=f"{page.dropped} items of the page {page.url} were not records (null, a string, a "
+                    "number...): skipped",
+                )
+            # A server may ignore `limit`: a huge page is imported in slices, each its own short
+            # transaction; the cursor moves past the page only with the last slice.
+            items = page.items
+            starts = range(0, len(items), slice_size) if items else range(1)
+            for first in starts:
+                chunk = items[first : first + slice_size]
+                last = first + slice_size >= len(items)
+                base = after if last else {k: v for k, v in (step.cursor or {}).items() if k != "media"}
+                refs = media_references(client, resource, chunk, page.parents)
+                committed = base
+                if (
+                    refs
+                ):  # the media are fetched after the commit: until then, the cursor says they are pending
+                    pending = {"resource": resource, "url": page.url, "parent": list(page.parents)}
+                    committed = {**base, "media": {**pending, "slice": [first, first + len(chunk)]}}
+                _commit_slice(step, importer, chunk, page.parents, option_check, committed)
+                if refs:
+                    _import_page_media(step, client, refs, base)
+                if progress:
+                    progress(step)
+                if not last:
+                    _check_run(step.run_id)
+        if not resumed:
+            read_whole.add(resource)
+        if resource in client.refused_flags:
+            _log_refused_flags(step, spec)
         part_index += 1
-        cursor = {"part": part_index, "parent": 0, "next_url": None}
+        cursor = {"part": part_index, "parent": None, "next_url": None}
         step.cursor = cursor
         retry_on_lock(lambda: step.save(update_fields=["cursor"]), f"Saving the cursor of step {step.pk}")
 
     def complete() -> None:
         with transaction.atomic():
-            for part in entity.parts:  # parents that arrived after their children, in this step
-                IMPORTERS[part.resource].resolve_references()
-            _log_unresolved(step, [IMPORTERS[part.resource] for part in entity.parts])
+            for resource in resources:  # parents that arrived after their children, in this step
+                IMPORTERS[resource].resolve_references()
+            _log_unresolved(step, [IMPORTERS[resource] for resource in resources])
             # Only a step still ours: a run ended meanwhile (superseded) keeps the status it was given.
             if not MigrationStep.objects.filter(pk=step.pk, status=Status.RUNNING).update(
                 status=Status.COMPLETED, finished_at=timezone.now()
@@ -446,6 +474,62 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
     step.refresh_from_db()
     if progress:
         progress(step)
+
+
+def _log_refused_flags(step: MigrationStep, spec) -> None:
+    flags = ", ".join(f"{name}={value}" for name, value in spec.flags.items())
+    MigrationLog.objects.create(
+        step=step,
+        level=MigrationLog.Level.WARNING,
+        message=f"Akeneo refused {flags} on {spec.name}: read without them, so what they add (e.g. category "
+        "positions and enriched values, table select options) is not in this copy",
+    )
+
+
+def _log_gone(step: MigrationStep, page, cursor: dict) -> None:
+    """A parent the source no longer has (a 404 on its sub-resource): a warning, and the step goes on."""
+    label = "/".join(page.parents)
+    step.cursor = cursor
+    step.heartbeat_at = timezone.now()
+
+    def write() -> None:
+        with transaction.atomic():
+            step.save(update_fields=["cursor", "heartbeat_at"])
+            MigrationLog.objects.create(
+                step=step,
+                level=MigrationLog.Level.WARNING,
+                code=label[:255],
+                message=f"{page.resource} of {label}: Akeneo no longer has this parent ({page.gone}); skipped",
+            )
+
+    retry_on_lock(write, f"Saving the cursor of step {step.pk}")
+
+
+def _fetch_pending_media(step: MigrationStep, client: AkeneoClient, cursor: dict) -> None:
+    """The media of a page committed before the process died, before its downloads ended: read that page again
+    from the source and fetch what is missing (media already stored are not downloaded again)."""
+    pending = cursor["media"]
+    resource, url = pending.get("resource"), pending.get("url")
+    parents = tuple(pending.get("parent") or ())
+    rest = {key: value for key, value in cursor.items() if key != "media"}
+    refs = []
+    if resource in RESOURCES and url:
+        first, end = (pending.get("slice") or [0, None])[:2]
+        try:
+            page = next(iter(client.pages(resource, parent=parents, start_url=url, prefetch=False)), None)
+        except AkeneoError as error:
+            page = None
+            MigrationLog.objects.create(
+                step=step,
+                level=MigrationLog.Level.WARNING,
+                message=f"The media of an interrupted page could not be read again ({error}); the next run "
+                "fetches them",
+            )
+        if page is not None:
+            refs = media_references(client, resource, page.items[first:end], parents)
+    _import_page_media(step, client, refs, rest)
+    cursor.clear()
+    cursor.update(rest)
 
 
 def _commit_slice(step: MigrationStep, importer, items: list, parent, option_check, cursor: dict) -> None:
@@ -469,25 +553,22 @@ def _commit_slice(step: MigrationStep, importer, items: list, parent, option_che
     retry_on_lock(write, f"Saving a page of step {step.pk}", conflicts=True)
 
 
-def _import_page_media(step: MigrationStep, client: AkeneoClient, resource: str, items: list, parent) -> None:
-    """After the page is committed: its missing media. Failures are warnings; the next run retries them.
-    Long downloads renew the step's lease meanwhile, so the step is not taken for dead."""
-    from migrations_runs.media import import_media, media_references
+def _import_page_media(step: MigrationStep, client: AkeneoClient, refs: list, cursor: dict) -> None:
+    """After the page is committed: its missing media, then the cursor without the pending mark (one write).
+    Failures are warnings; the next run retries them. Long downloads renew the step's lease meanwhile, so the
+    step is not taken for dead."""
 
     def heartbeat() -> None:
         MigrationStep.objects.filter(pk=step.pk, status=Status.RUNNING).update(heartbeat_at=timezone.now())
 
-    stored, problems = import_media(
-        client, media_references(client, resource, items, parent), heartbeat=heartbeat
-    )
-    if not (stored or problems):
-        return
+    stored, problems = import_media(client, refs, heartbeat=heartbeat) if refs else (0, [])
     step.media += stored
     step.heartbeat_at = timezone.now()
+    step.cursor = cursor
 
-    def write() -> None:  # downloads took time: renew the lease with the counter (one write)
+    def write() -> None:  # downloads took time: renew the lease with the counter and the cursor (one write)
         with transaction.atomic():
-            step.save(update_fields=["media", "heartbeat_at"])
+            step.save(update_fields=["media", "heartbeat_at", "cursor"])
             MigrationLog.objects.bulk_create(
                 MigrationLog(step=step, level=MigrationLog.Level.WARNING, code=record[:255], message=message)
                 for record, message in problems[:MAX_PROBLEMS_PER_PAGE]
@@ -614,30 +695,58 @@ def finish_run(run_id: int) -> MigrationRun:
     return run
 
 
-def reconcile(run: MigrationRun) -> list[dict]:
-    """Per finished entity: what Akeneo reported (its count, else the records it served) vs the records of
-    this connection now in the local catalog (through its mappings: a row deleted locally is missing)."""
+def reconcile(run: MigrationRun, client: AkeneoClient | None = None) -> list[dict]:
+    """Per finished entity: how many records Akeneo holds, counted independently of what the run read (Akeneo's
+    `items_count` where it gives one, else a count read from the source now, per resource: see
+    `verify.source_counts`), vs the records of this connection now in the local catalog (through its mappings:
+    a row deleted locally is missing). `difference` = local - source (negative: records missing locally); each
+    row also lists its resources (`parts`). When Akeneo cannot be reached for the counts, the records the run
+    read stand in for them and `counted` says so ("read by the run" instead of "Akeneo")."""
     from migrations_runs.importers import IMPORTERS
+    from migrations_runs.verify import source_counts
 
     rows = []
-    for step in run.steps.filter(status=Status.COMPLETED).order_by("position"):
-        entity = ENTITY_BY_CODE[step.entity]
-        source = step.total if step.total is not None and len(entity.parts) == 1 else step.read
-        local = sum(
-            mapped(
-                IMPORTERS[part.resource].model, run.connection_id, IMPORTERS[part.resource].resource
-            ).count()
-            for part in entity.parts
-        )
-        rows.append(
-            {
-                "entity": step.entity,
-                "label": entity.label,
-                "source": source,
-                "local": local,
-                "match": source == local,
-            }
-        )
+    own = client is None
+    unreachable = ""
+    try:
+        for step in run.steps.filter(status=Status.COMPLETED).order_by("position"):
+            entity = ENTITY_BY_CODE[step.entity]
+            counts: dict[str, int] | None = None
+            if not unreachable:
+                try:
+                    client = client or make_client(run.connection)
+                    counts = source_counts(client, step.entity)
+                except (AkeneoError, CredentialsUnreadable) as error:
+                    unreachable = str(error)
+                    logger.warning("Run %s: the source could not be counted: %s", run.pk, error)
+            parts = [
+                {
+                    "resource": part.resource,
+                    "source": counts[part.resource] if counts is not None else None,
+                    "local": mapped(
+                        IMPORTERS[part.resource].model, run.connection_id, IMPORTERS[part.resource].resource
+                    ).count(),
+                }
+                for part in entity.parts
+            ]
+            source = sum(part["source"] for part in parts) if counts is not None else step.read
+            local = sum(part["local"] for part in parts)
+            rows.append(
+                {
+                    "entity": step.entity,
+                    "label": entity.label,
+                    "source": source,
+                    "local": local,
+                    "difference": local - source,
+                    "match": source == local
+                    and all(part["source"] in (None, part["local"]) for part in parts),
+                    "counted": "Akeneo" if counts is not None else "read by the run",
+                    "parts": parts,
+                }
+            )
+    finally:
+        if own and client is not None:
+            client.close()
     return rows
 
 

@@ -59,3 +59,16 @@ def enqueue_run(run: MigrationRun) -> None:
     """One task per step, in dependency order, then the closing task: a Celery chain."""
     step_ids = list(run.steps.order_by("position").values_list("pk", flat=True))
     chain(*(execute_step_task.si(step_id) for step_id in step_ids), finish_run_task.si(run.pk)).apply_async()
+
+
+@shared_task(name="migrations_runs.execute_report", acks_late=True)
+def execute_report_task(report_id: int) -> str:
+    """A verify or a preview (dry run) of a connection: see migrations_runs.verify. Reads only: re-running it
+    after a lost worker is harmless (a report already running or over is left as it is)."""
+    from migrations_runs.verify import execute_report
+
+    return execute_report(report_id).status
+
+
+def enqueue_report(report) -> None:
+    execute_report_task.delay(report.pk)

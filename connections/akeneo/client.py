@@ -23,6 +23,7 @@ And, because the server is not trusted (it may be broken, or hostile):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.utils
 import hashlib
 import ipaddress
@@ -62,11 +63,11 @@ from connections.akeneo.errors import (
     AkeneoUnreachable,
     AkeneoWaitTooLong,
 )
+from connections.akeneo.resources import API_ROOT, MEDIA_KINDS, RESOURCES, Parents, ResourceSpec, parent_codes
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-API_ROOT = "/api/rest/v1"
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 DOWNLOAD_CHUNK = 256 * 1024
 READ_CHUNK = 64 * 1024
@@ -138,38 +139,6 @@ class Download:
     sha256: str
 
 
-@dataclass(frozen=True)
-class Resource:
-    path: str  # may hold {parent} (attribute code, family code, entity code, asset family code)
-    pagination: str = "page"  # "page", "search_after" or "none" (one unpaginated array)
-
-
-RESOURCES: dict[str, Resource] = {
-    "locales": Resource(f"{API_ROOT}/locales"),
-    "currencies": Resource(f"{API_ROOT}/currencies"),
-    "measurement-families": Resource(f"{API_ROOT}/measurement-families", "none"),
-    "channels": Resource(f"{API_ROOT}/channels"),
-    "categories": Resource(f"{API_ROOT}/categories"),
-    "attribute-groups": Resource(f"{API_ROOT}/attribute-groups"),
-    "attributes": Resource(f"{API_ROOT}/attributes"),
-    "attribute-options": Resource(f"{API_ROOT}/attributes/{{parent}}/options"),
-    "families": Resource(f"{API_ROOT}/families"),
-    "family-variants": Resource(f"{API_ROOT}/families/{{parent}}/variants"),
-    "association-types": Resource(f"{API_ROOT}/association-types"),
-    "product-models": Resource(f"{API_ROOT}/product-models", "search_after"),
-    "products-uuid": Resource(f"{API_ROOT}/products-uuid", "search_after"),
-    "products": Resource(f"{API_ROOT}/products", "search_after"),
-    "asset-families": Resource(f"{API_ROOT}/asset-families", "search_after"),
-    "asset-family-attributes": Resource(f"{API_ROOT}/asset-families/{{parent}}/attributes", "none"),
-    "assets": Resource(f"{API_ROOT}/asset-families/{{parent}}/assets", "search_after"),
-    "reference-entities": Resource(f"{API_ROOT}/reference-entities", "search_after"),
-    "reference-entity-attributes": Resource(f"{API_ROOT}/reference-entities/{{parent}}/attributes", "none"),
-    "reference-entity-records": Resource(f"{API_ROOT}/reference-entities/{{parent}}/records", "search_after"),
-}
-# Asset families, reference entities and their records/assets only know search_after and take no pagination_type.
-IMPLICIT_SEARCH_AFTER = {"asset-families", "assets", "reference-entities", "reference-entity-records"}
-
-
 def encode_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     """Query parameters as Akeneo expects: `search` as compact JSON, lists comma-joined, booleans lower-case."""
     encoded: dict[str, str] = {}
@@ -212,6 +181,10 @@ class AkeneoClient:
         self._token: Token | None = None
         self._expires_at = 0.0
         self._products_path: str | None = None
+        self.refused_flags: set[str] = set()  # resources whose flags this server refused (read without them)
+        self.fallen_back: set[str] = (
+            set()
+        )  # resources this server answered 404 to (read through their fallback)
         self.stats = {"requests": 0, "retries": 0, "logins": 0, "refreshes": 0, "bytes": 0}
         self._stats_lock = threading.Lock()
 
@@ -482,18 +455,27 @@ class AkeneoClient:
 
     # ------------------------------------------------------------------ paging
     def list_url(
-        self, resource: str, *, parent: str | None = None, params: Mapping[str, Any] | None = None
+        self,
+        resource: str,
+        *,
+        parent: Parents = None,
+        params: Mapping[str, Any] | None = None,
+        flags: bool = True,
     ) -> str:
-        """The first-page URL of a resource, with `limit` and the pagination type Akeneo supports there."""
+        """The first-page URL of a resource: `limit`, the pagination type and the flags the table gives it.
+
+        `parent`: the parent codes of a sub-resource, outermost first (a string for one code). The flags are
+        left out once the server refused them (see pages()).
+        """
         spec = RESOURCES[resource]
-        path = spec.path.format(parent=quote(parent or "", safe=""))
-        if resource in ("products", "products-uuid"):
-            path = self.products_path() if resource == "products-uuid" else path
+        path = self.products_path() if resource == "products-uuid" else spec.format_path(parent_codes(parent))
         query: dict[str, Any] = {}
-        if spec.pagination != "none" and resource not in IMPLICIT_SEARCH_AFTER:
+        if spec.pagination in ("page", "search_after"):
             query["limit"] = self.settings.page_size
             if spec.pagination == "search_after":
                 query["pagination_type"] = "search_after"
+        if flags and resource not in self.refused_flags:
+            query.update(spec.flags)
         query.update(params or {})
         encoded = urlencode(encode_params(query))
         return self.absolute(path + (f"?{encoded}" if encoded else ""))
@@ -502,27 +484,84 @@ class AkeneoClient:
         self,
         resource: str,
         *,
-        parent: str | None = None,
+        parent: Parents = None,
         params: Mapping[str, Any] | None = None,
         start_url: str | None = None,
         prefetch: bool = True,
         expected_count: int | None = None,
     ) -> Iterator[Page]:
-        """Pages of a resource, from the first or from a saved `next_url`; the next page downloads meanwhile.
+        """Pages of a resource, from the first or from a saved URL (`next_url`, or a page's own `url`); the
+        next page downloads meanwhile.
+
+        The first page is read with the table's flags; a server refusing them (422, or 400 naming one) is asked
+        again without them, with a warning. A resource with a `fallback` that answers 404 is read through the
+        fallback, its records converted to this resource's shape (also when resuming from a fallback URL).
 
         The iteration stops with AkeneoPagingLoop (after handing over the page that carries the bad link) when a
         `next` link repeats a page already read, or when, with `expected_count` given (Akeneo's count for the
         step), the items read run far past it: a server whose links never end cannot keep a run going forever.
         """
-        url = self.absolute(start_url) if start_url else self.list_url(resource, parent=parent, params=params)
-        if RESOURCES[resource].pagination == "none":
-            data = self.get(url)
-            items, dropped = _objects(data) if isinstance(data, list) else _embedded_items(data, url)
-            yield Page(items=items, url=url, next_url=None, items_count=len(items), dropped=dropped)
-            return
-        yield from self._follow(
-            url, prefetch=prefetch, guard=_PagingGuard(url, expected_count, self.settings)
-        )
+        if start_url:
+            url = self.absolute(start_url)
+            spec = self._spec_of_url(resource, url)
+            first = self._fetch_any(url, spec.pagination)
+        else:
+            spec, first = self._first_page(resource, parent, params)
+        convert = spec.converter if spec.name != resource else None  # read as a fallback: the new shape
+        guard = _PagingGuard(first.url, expected_count, self.settings)
+        stop = guard.check(first)
+        yield _converted(first, convert)
+        if stop is not None:
+            raise stop
+        if first.next_url:
+            for page in self._follow(first.next_url, prefetch=prefetch, guard=guard):
+                yield _converted(page, convert)
+
+    def _spec_of_url(self, resource: str, url: str) -> ResourceSpec:
+        """The resource a saved URL belongs to: `resource`, or its fallback when the URL is the fallback's."""
+        spec = RESOURCES[resource]
+        if spec.fallback:
+            fallback = RESOURCES[spec.fallback]
+            if urlsplit(url).path.rstrip("/") == urlsplit(self.absolute(fallback.path)).path.rstrip("/"):
+                return fallback
+        return spec
+
+    def _first_page(
+        self, resource: str, parent: Parents, params: Mapping[str, Any] | None
+    ) -> tuple[ResourceSpec, Page]:
+        spec = RESOURCES[resource]
+        if spec.fallback and resource in self.fallen_back:
+            return self._first_page(spec.fallback, parent, params)
+        url = self.list_url(resource, parent=parent, params=params)
+        try:
+            return spec, self._fetch_any(url, spec.pagination)
+        except AkeneoHTTPError as error:
+            if spec.flags and resource not in self.refused_flags and _refuses_flags(error, spec):
+                self.refused_flags.add(resource)
+                logger.warning(
+                    "Akeneo refused %s on %s (%s); reading it without them: this server does not give those "
+                    "details",
+                    ", ".join(f"{name}={value}" for name, value in spec.flags.items()),
+                    resource,
+                    error,
+                )
+                return self._first_page(resource, parent, params)
+            if error.status == 404 and spec.fallback and resource not in self.fallen_back:
+                self.fallen_back.add(resource)
+                logger.warning(
+                    "Akeneo has no %s (HTTP 404): reading %s instead (a PIM older than the first)",
+                    resource,
+                    spec.fallback,
+                )
+                return self._first_page(spec.fallback, parent, params)
+            raise
+
+    def _fetch_any(self, url: str, pagination: str) -> Page:
+        if pagination != "none":
+            return self._fetch_page(url)
+        data = self.get(url)
+        items, dropped = _objects(data) if isinstance(data, list) else _embedded_items(data, url)
+        return Page(items=items, url=url, next_url=None, items_count=len(items), dropped=dropped)
 
     def _follow(self, url: str, *, prefetch: bool, guard: _PagingGuard) -> Iterator[Page]:
         if not prefetch:
@@ -582,23 +621,32 @@ class AkeneoClient:
         for page in self.pages(resource, **kwargs):
             yield from page.items
 
-    def count(self, resource: str, *, parent: str | None = None) -> int | None:
+    def count(self, resource: str, *, parent: Parents = None) -> int | None:
         """How many records Akeneo holds (one `with_count` call on a 1-item page); None where it cannot say.
 
-        `with_count` is slow on big catalogs, so this is called once per step, never per page.
+        `with_count` is slow on big catalogs, so this is called once per step, never per page. An unpaginated
+        resource is counted by reading it; one that answers 404 is counted through its fallback.
         """
         spec = RESOURCES[resource]
-        if spec.pagination == "none":
-            data = self.get(self.list_url(resource, parent=parent))
-            return len(data) if isinstance(data, list) else None
-        if resource in IMPLICIT_SEARCH_AFTER:
-            return None  # search_after-only resources have no count
-        path = (
-            self.products_path()
-            if resource == "products-uuid"
-            else spec.path.format(parent=quote(parent or "", safe=""))
-        )
-        data = self.get(path, params={"limit": 1, "with_count": True})
+        if spec.fallback and resource in self.fallen_back:
+            return self.count(spec.fallback, parent=parent)
+        try:
+            if spec.pagination == "none":
+                data = self.get(self.list_url(resource, parent=parent))
+                return len(data) if isinstance(data, list) else None
+            if not spec.countable or spec.pagination == "search_after_only":
+                return None
+            path = (
+                self.products_path()
+                if resource == "products-uuid"
+                else spec.format_path(parent_codes(parent))
+            )
+            data = self.get(path, params={"limit": 1, "with_count": True})
+        except AkeneoHTTPError as error:
+            if error.status == 404 and spec.fallback and resource not in self.fallen_back:
+                self.fallen_back.add(resource)
+                return self.count(spec.fallback, parent=parent)
+            raise
         return _count_or_none(data.get("items_count")) if isinstance(data, dict) else None
 
     def products_path(self) -> str:
@@ -703,14 +751,23 @@ class AkeneoClient:
 
     @staticmethod
     def media_download_path(kind: str, code: str) -> str:
-        """Where a media code downloads when no `_links.download.href` came with it. Slashes stay slashes."""
-        prefix = {
-            "product": "media-files",
-            "asset": "asset-media-files",
-            "reference-entity": "reference-entities-media-files",
-        }[kind]
-        suffix = "/download" if kind == "product" else ""
-        return f"{API_ROOT}/{prefix}/{quote(code, safe='/')}{suffix}"
+        """Where a media code downloads when no `_links.download.href` came with it (MEDIA_KINDS of the resource
+        table: product, asset, reference-entity, category). Slashes stay slashes."""
+        return MEDIA_KINDS[kind].format(code=quote(code, safe="/"))
+
+
+def _refuses_flags(error: AkeneoHTTPError, spec: ResourceSpec) -> bool:
+    """A 422 on a read carrying flags, or a 400 naming one of them: the server does not know the flags."""
+    if error.status == 422:
+        return True
+    message = f"{error.akeneo_message or ''} {error}"
+    return error.status == 400 and any(name in message for name in spec.flags)
+
+
+def _converted(page: Page, convert: Callable[[dict[str, Any]], dict[str, Any]] | None) -> Page:
+    if convert is None:
+        return page
+    return dataclasses.replace(page, items=[convert(item) for item in page.items])
 
 
 def _embedded_items(data: Any, url: str) -> tuple[list[dict[str, Any]], int]:

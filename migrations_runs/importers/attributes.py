@@ -45,7 +45,7 @@ class AttributeImporter(Importer):
     resource = "attributes"
     model = Attribute
 
-    def columns(self, record: Mapping[str, Any], parent: str | None) -> dict[str, Any]:
+    def columns(self, record: Mapping[str, Any], parent: tuple[str, ...]) -> dict[str, Any]:
         return {
             **super().columns(record, parent),
             "type": text(record, "type", required=True),
@@ -60,5 +60,4 @@ class AttributeOptionImporter(Importer):
     resource = "attribute-options"
     model = AttributeOption
     key_fields = ("attribute_code", "code")
-    parent_field = "attribute_code"
-    parent_record_key = "attribute"
+    parent_columns = ("attribute_code",)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from catalog import references
 from catalog.models import AkeneoRecord
 from catalog.records import checksum_of, strip_links
+from connections.akeneo.resources import RESOURCES, parent_codes
 
 
 @dataclass
@@ -136,29 +137,44 @@ class Importer:
     resource: str  # the client's resource name, e.g. "attribute-options"
     model: type[AkeneoRecord]
     key_fields: tuple[str, ...] = ("code",)  # the model columns forming the Akeneo key
-    parent_field: str | None = None  # the column holding `parent` (sub-resources)
-    parent_record_key: str | None = None  # a record key that names the parent too ("attribute" on options)
+    # The columns holding the parent codes of a sub-resource, outermost first; the record fields that may name
+    # them too are the resource table's `parent_fields` ("attribute" on attribute options).
+    parent_columns: tuple[str, ...] = ()
     # columns derived from something else than `data` (the parent of an unchanged record may arrive later):
     # refreshed on unchanged rows when they change, without counting the record as updated
     derived_fields: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.links: tuple[tuple[str, str], ...] = self.model.code_links
+        self.spec = RESOURCES[self.resource]
+        if len(self.parent_columns) != self.spec.depth:
+            raise TypeError(
+                f"{type(self).__name__}: {self.spec.depth} parent codes, columns {self.parent_columns}"
+            )
+
+    @property
+    def parent_field(self) -> str | None:
+        """The column of the (outermost) parent code, or None for a top-level resource."""
+        return self.parent_columns[0] if self.parent_columns else None
 
     # ------------------------------------------------------------------ per record (subclasses)
-    def columns(self, record: Mapping[str, Any], parent: str | None) -> dict[str, Any]:
-        """The typed columns of a record (key included). Raise RecordError for a record that cannot be kept."""
+    def columns(self, record: Mapping[str, Any], parent: tuple[str, ...]) -> dict[str, Any]:
+        """The typed columns of a record (key included). Raise RecordError for a record that cannot be kept.
+
+        `parent`: the parent codes the page was read under, outermost first (empty for top-level resources)."""
         columns: dict[str, Any] = {"code": text(record, "code", required=True)}
-        if self.parent_field:
-            columns[self.parent_field] = self.parent_of(record, parent)
+        for index, column in enumerate(self.parent_columns):
+            columns[column] = self.parent_of(record, parent, index)
         return columns
 
-    def parent_of(self, record: Mapping[str, Any], parent: str | None) -> str:
-        """The parent code: the one the page was read under, else the one the record names."""
-        named = text(record, self.parent_record_key) if self.parent_record_key else None
-        code = parent or named
+    def parent_of(self, record: Mapping[str, Any], parent: tuple[str, ...], index: int = 0) -> str:
+        """Parent code `index`: the one the page was read under, else the one the record names."""
+        field_name = self.spec.parent_fields[index]
+        code = parent[index] if len(parent) > index and parent[index] else text(record, field_name)
         if not code:
-            raise RecordError(f"{self.resource} need their parent code (none given, none in the record)")
+            raise RecordError(
+                f"{self.resource} need their parent code ({field_name}: none given, none in the record)"
+            )
         return code
 
     def page_problems(self, rows: list[Row]) -> list[Problem]:
@@ -169,10 +185,14 @@ class Importer:
         """A hook run once per page before the upsert (products settle their keys here)."""
 
     # ------------------------------------------------------------------ the page
-    def import_page(self, records: list[dict], *, parent: str | None = None) -> PageResult:
-        """Upsert one page of records; a bad record fails alone. Call inside transaction.atomic()."""
+    def import_page(
+        self, records: list[dict], *, parent: str | tuple[str, ...] | list[str] | None = None
+    ) -> PageResult:
+        """Upsert one page of records; a bad record fails alone. Call inside transaction.atomic().
+
+        `parent`: the parent codes the page was read under (a string for one code)."""
         result = PageResult()
-        rows = self._parse(records, parent, result)
+        rows = self._parse(records, parent_codes(parent), result)
         self.prepare(rows, result)
         result.problems.extend(self.page_problems(rows))
         rows = self._dedupe(rows, result)
@@ -184,7 +204,7 @@ class Importer:
         """Fill in this model's foreign keys whose target arrived after the row (end of a step); rows fixed."""
         return sum(references.resolve_link(self.model, fk, code_field) for fk, code_field in self.links)
 
-    def _parse(self, records: Iterable[Any], parent: str | None, result: PageResult) -> list[Row]:
+    def _parse(self, records: Iterable[Any], parent: tuple[str, ...], result: PageResult) -> list[Row]:
         rows = []
         for position, record in enumerate(records):
             try:

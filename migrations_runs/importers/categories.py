@@ -13,5 +13,5 @@ class CategoryImporter(Importer):
     resource = "categories"
     model = Category
 
-    def columns(self, record: Mapping[str, Any], parent: str | None) -> dict[str, Any]:
+    def columns(self, record: Mapping[str, Any], parent: tuple[str, ...]) -> dict[str, Any]:
         return {**super().columns(record, parent), "parent_code": text(record, "parent")}

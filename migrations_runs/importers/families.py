@@ -16,5 +16,4 @@ class FamilyVariantImporter(Importer):
     resource = "family-variants"
     model = FamilyVariant
     key_fields = ("family_code", "code")
-    parent_field = "family_code"
-    parent_record_key = "family"
+    parent_columns = ("family_code",)

@@ -13,7 +13,7 @@ class ProductModelImporter(Importer):
     resource = "product-models"
     model = ProductModel
 
-    def columns(self, record: Mapping[str, Any], parent: str | None) -> dict[str, Any]:
+    def columns(self, record: Mapping[str, Any], parent: tuple[str, ...]) -> dict[str, Any]:
         check_values(record)
         check_codes(record, "categories")
         return {

@@ -61,7 +61,7 @@ class ProductImporter(Importer):
     key_fields = ("uuid",)
     derived_fields = ("identifier",)
 
-    def columns(self, record: Mapping[str, Any], parent: str | None) -> dict[str, Any]:
+    def columns(self, record: Mapping[str, Any], parent: tuple[str, ...]) -> dict[str, Any]:
         raw_uuid = text(record, "uuid")
         identifier = text(record, "identifier")
         if raw_uuid is None and identifier is None:

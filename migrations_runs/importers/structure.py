@@ -14,7 +14,7 @@ class LocaleImporter(Importer):
     resource = "locales"
     model = Locale
 
-    def columns(self, record: Mapping[str, Any], parent: str | None) -> dict[str, Any]:
+    def columns(self, record: Mapping[str, Any], parent: tuple[str, ...]) -> dict[str, Any]:
         return {**super().columns(record, parent), "enabled": flag(record, "enabled", False)}
 
 

@@ -119,7 +119,10 @@ def test_list_urls_choose_the_pagination_akeneo_supports():
         parts = urlsplit(c.list_url(resource, **kwargs))
         return parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
 
-    assert query("categories") == ("/pim/api/rest/v1/categories", {"limit": "100"})
+    assert query("categories") == (
+        "/pim/api/rest/v1/categories",
+        {"limit": "100", "with_position": "true", "with_enriched_attributes": "true"},
+    )
     assert query("products-uuid") == (
         "/pim/api/rest/v1/products-uuid",
         {"limit": "100", "pagination_type": "search_after"},

@@ -64,6 +64,8 @@ MODELS: dict[str, type[models.AkeneoRecord]] = {
     "assets": models.Asset,
     "reference-entities": models.ReferenceEntity,
     "reference-entity-attributes": models.ReferenceEntityAttribute,
+    "asset-family-attribute-options": models.AssetFamilyAttributeOption,
+    "reference-entity-attribute-options": models.ReferenceEntityAttributeOption,
     "reference-entity-records": models.ReferenceEntityRecord,
     "product-models": models.ProductModel,
     "products-uuid": models.Product,

@@ -1,4 +1,5 @@
-"""`akeneo_migrate CONNECTION --entities all|code,code [--sync]`: the admin's Start migration, for scripts."""
+"""`akeneo_migrate CONNECTION --entities all|code,code [--sync] [--dry-run]`: the admin's Start migration (and
+its Preview: `--dry-run`), for scripts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from connections.akeneo.errors import AkeneoError
+from connections.crypto import CredentialsUnreadable
 from connections.models import Connection
 from migrations_runs.entities import ENTITY_BY_CODE, ENTITY_CODES
 from migrations_runs.models import MigrationStep, Status
@@ -23,11 +26,20 @@ class Command(BaseCommand):
             "--entities", default="all", help=f"'all' or a comma-separated list of: {', '.join(ENTITY_CODES)}"
         )
         parser.add_argument("--sync", action="store_true", help="run here, with a progress line per entity")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="read the source and print per resource how many records it holds and would be created / "
+            "updated / left unchanged; write nothing (no run, no catalog row, no media)",
+        )
 
     def handle(self, *args, **options) -> None:
         connection = self._connection(options["connection"])
         raw = options["entities"].strip()
         entities = ENTITY_CODES if raw == "all" else [code.strip() for code in raw.split(",") if code.strip()]
+        if options["dry_run"]:
+            self._dry_run(connection, entities)
+            return
         try:
             run = start_run(connection, entities, enqueue=not options["sync"])
         except MigrationNotStarted as exc:
@@ -58,13 +70,30 @@ class Command(BaseCommand):
         self.stdout.write(f"Migration run #{run.pk} completed.")
 
     def _connection(self, key: str) -> Connection:
-        found = Connection.objects.filter(pk=int(key)) if key.isdigit() else Connection.objects.none()
-        found = found or Connection.objects.filter(name=key)
-        if not found:
-            raise CommandError(
-                f"No connection with id or name {key!r} (see: manage.py akeneo_connection list)"
-            )
-        return found[0]
+        return find_connection(key)
+
+    def _dry_run(self, connection: Connection, entities) -> None:
+        """Per resource: what the source holds and what a run would create / update / leave unchanged."""
+        from migrations_runs.entities import in_dependency_order
+        from migrations_runs.preview import COUNTS, preview
+        from migrations_runs.services import make_client
+
+        try:
+            codes = in_dependency_order(list(entities))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if not codes:
+            raise CommandError("Choose at least one entity to migrate.")
+        self.stdout.write(f"Dry run of {connection}: {', '.join(codes)} (nothing is written)")
+        try:
+            with make_client(connection) as client:
+                rows = preview(client, codes)
+        except (AkeneoError, CredentialsUnreadable) as error:
+            raise CommandError(f"Dry run failed: {error}") from None
+        self.stdout.write(f"{'resource':<36}" + "".join(f"{name:>11}" for name in COUNTS))
+        for row in rows:
+            self.stdout.write(f"{row['resource']:<36}" + "".join(f"{row[name]:>11}" for name in COUNTS))
+        self.stdout.write("Dry run: nothing was written to the catalog.")
 
     def _progress(self, step: MigrationStep) -> None:
         """One line per entity, rewritten in place: records read, rate, and the outcome counters."""
@@ -78,3 +107,12 @@ class Command(BaseCommand):
         )
         self.stderr.write(line, ending="\n" if done else "")
         self.stderr.flush()
+
+
+def find_connection(key: str) -> Connection:
+    """A connection by id or name; CommandError when there is none."""
+    found = Connection.objects.filter(pk=int(key)) if key.isdigit() else Connection.objects.none()
+    found = found or Connection.objects.filter(name=key)
+    if not found:
+        raise CommandError(f"No connection with id or name {key!r} (see: manage.py akeneo_connection list)")
+    return found[0]
