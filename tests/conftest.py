@@ -58,6 +58,14 @@ def superuser(django_user_model):
 
 
 @pytest.fixture
+def connection(demo):
+    """A connection to the module's `demo` server (each module starts the demo it needs)."""
+    from tests.factories import connection_for
+
+    return connection_for(demo)
+
+
+@pytest.fixture
 def hostile(demo):
     """`hostile(**tamper)` starts a HostileAkeneo in front of the module's `demo` server; all are stopped after."""
     from tests.hostile_akeneo import HostileAkeneo

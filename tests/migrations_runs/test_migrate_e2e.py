@@ -29,11 +29,6 @@ def demo():
     server.stop()
 
 
-@pytest.fixture
-def connection(demo):
-    return connection_for(demo)
-
-
 def without_links(value):
     if isinstance(value, dict):
         return {k: without_links(v) for k, v in value.items() if k not in ("_links", "__parent")}

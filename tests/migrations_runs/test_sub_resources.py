@@ -18,7 +18,6 @@ from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationLog, MigrationStep, Status
 from migrations_runs.services import execute_step, start_run
 from migrations_runs.source import walk
-from tests.factories import connection_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,11 +27,6 @@ def demo():
     server = start_demo_server(products=60)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def connection(demo):
-    return connection_for(demo)
 
 
 def demo_client(demo, **settings) -> AkeneoClient:

@@ -13,7 +13,6 @@ from catalog.models import AttributeOption, MediaFile, Product
 from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationRun, Status, VerifyDifference, VerifyReport
 from migrations_runs.verify import differing_fields
-from tests.factories import connection_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,11 +22,6 @@ def demo():
     server = start_demo_server(products=60)
     yield server
     server.stop()
-
-
-@pytest.fixture
-def connection(demo):
-    return connection_for(demo)
 
 
 def verify(connection, *extra: str) -> tuple[int, str]:
