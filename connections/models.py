@@ -32,6 +32,13 @@ class Connection(models.Model):
         blank=True,
         help_text="The entities last chosen on the Run a Migration area (kept for next time).",
     )
+    import_filters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Import filters (channel, locales, families, status, updated…) applied as Akeneo's own query.",
+    )
+    events_secret_encrypted = models.TextField(blank=True, default="", editable=False)
+    events_secret_revision = models.PositiveIntegerField("Events secret", default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,6 +48,7 @@ class Connection(models.Model):
             "client_id_encrypted",
             "secret_encrypted",
             "password_encrypted",
+            "events_secret_encrypted",
             "updated_at",
             "migration_entities",
         ],
