@@ -59,10 +59,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    "django_celery_beat",
     "connections.apps.ConnectionsConfig",
     "migrations_runs.apps.MigrationsRunsConfig",
     "catalog.apps.CatalogConfig",
+    "events.apps.EventsConfig",
     "demo_akeneo.apps.DemoAkeneoConfig",
+    "schedules.apps.SchedulesConfig",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +201,13 @@ AKENEO_MEDIA_MAX_BYTES = int(os.environ.get("AKENEO_MEDIA_MAX_BYTES", str(1024**
 AKENEO_MAX_PAGE_BYTES = int(os.environ.get("AKENEO_MAX_PAGE_BYTES", str(16 * 1024**2)))
 # Reading one list page's (JSON answer's) body, first byte to last.
 AKENEO_ANSWER_DEADLINE = env_float("AKENEO_ANSWER_DEADLINE", 300.0)
+# The events receiver (POST /akeneo/events/<id>/): largest body, accepted age and clock skew of an Events API
+# delivery, unprocessed events before answering 429 (0: no limit), and how long a worker holds an event.
+AKENEO_EVENTS_MAX_BODY_BYTES = int(os.environ.get("AKENEO_EVENTS_MAX_BODY_BYTES", str(1024 * 1024)))
+AKENEO_EVENTS_MAX_AGE_SECONDS = int(os.environ.get("AKENEO_EVENTS_MAX_AGE_SECONDS", "300"))
+AKENEO_EVENTS_MAX_FUTURE_SECONDS = int(os.environ.get("AKENEO_EVENTS_MAX_FUTURE_SECONDS", "60"))
+AKENEO_EVENTS_MAX_PENDING = int(os.environ.get("AKENEO_EVENTS_MAX_PENDING", "10000"))
+AKENEO_EVENTS_PROCESSING_LEASE_SECONDS = int(os.environ.get("AKENEO_EVENTS_PROCESSING_LEASE_SECONDS", "600"))
 
 # --- Celery on Redis.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -212,10 +222,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", "0")
+# Celery beat reads its schedule from the database (django-celery-beat), where each Schedule keeps its entry.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A step belongs to the worker that claimed it while its heartbeat (saved with every page) is younger than this;
 # a redelivered task waits meanwhile, then takes over a step whose worker died. Longer than the slowest page
 # (retries included) can take.
 MIGRATION_STEP_LEASE_SECONDS = int(os.environ.get("MIGRATION_STEP_LEASE_SECONDS", "600"))
+# An incremental run reads products and product models updated after the start of the connection's last completed
+# run minus this overlap (clock skew between us and Akeneo, records saved while that run was starting).
+MIGRATION_INCREMENTAL_OVERLAP_SECONDS = int(os.environ.get("MIGRATION_INCREMENTAL_OVERLAP_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

@@ -22,15 +22,69 @@ from catalog.records import label_of
 from catalog.views import INLINE_TYPES, download_media
 
 MAX_CATEGORY_CHOICES = 1000
+DELETION_FIELDS = ("deleted_in_akeneo",)
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    """Records gone from Akeneo are kept, flagged (migrations_runs.deletions): all shown unless one is chosen."""
+
+    title = "deleted in Akeneo"
+    parameter_name = "deleted"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("no", "No (in Akeneo)"), ("yes", "Yes (deleted in Akeneo)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        return queryset
 
 
 class CatalogAdmin(admin.ModelAdmin):
-    """View-only: list, search by code, and a page showing the typed columns and the whole Akeneo record."""
+    """View-only: list, search by code, and a page showing the typed columns and the whole Akeneo record.
+    Every list has the "deleted in Akeneo" filter and column; every page says whether the record is deleted."""
 
     list_display: tuple[str, ...] = ("code", "label", "updated_at")
     search_fields: tuple[str, ...] = ("code",)
     list_per_page = 50
     detail_fields: tuple[str, ...] = ("code",)
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        return (*self.columns(request), "deleted")
+
+    def columns(self, request: HttpRequest) -> tuple[str, ...]:
+        """The list's own columns (the deletion column is added after them)."""
+        return tuple(super().get_list_display(request))
+
+    def get_list_filter(self, request: HttpRequest) -> tuple:
+        return (*self.filters(request), DeletedFilter)
+
+    def filters(self, request: HttpRequest) -> tuple:
+        """The list's own filters (the deletion filter is added after them)."""
+        return tuple(super().get_list_filter(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.get_fields(request, obj)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*self.fields_of(request, obj), *DELETION_FIELDS]
+
+    def fields_of(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """The page's own fields (the deletion state is added after them)."""
+        return [*self.detail_fields, "record", "checksum", "created_at", "updated_at"]
+
+    @admin.display(description="Deleted", boolean=True, ordering="deleted_at")
+    def deleted(self, obj: models.AkeneoRecord) -> bool:
+        return obj.deleted_at is not None
+
+    @admin.display(description="Deleted in Akeneo")
+    def deleted_in_akeneo(self, obj: models.AkeneoRecord) -> str:
+        if obj.deleted_at is None:
+            return "No"
+        run = f" by migration run #{obj.deleted_by_run_id}" if obj.deleted_by_run_id else " (an Akeneo event)"
+        return f"Yes: found gone on {obj.deleted_at:%Y-%m-%d %H:%M:%S %Z}{run}; kept until purge_deleted"
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -40,12 +94,6 @@ class CatalogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [*self.detail_fields, "record", "checksum", "created_at", "updated_at"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return self.get_fields(request, obj)
 
     @admin.display(description="Label")
     def label(self, obj: models.AkeneoRecord) -> str:
@@ -63,16 +111,16 @@ class ChildAdmin(CatalogAdmin):
 
     parent_field = ""
 
-    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+    def columns(self, request: HttpRequest) -> tuple[str, ...]:
         return (self.parent_field, "code", "label", "updated_at")
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return ("code", f"={self.parent_field}")
 
-    def get_list_filter(self, request: HttpRequest) -> tuple[str, ...]:
+    def filters(self, request: HttpRequest) -> tuple:
         return (self.parent_field,)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def fields_of(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [self.parent_field, "code", "record", "checksum", "created_at", "updated_at"]
 
 
@@ -211,7 +259,7 @@ class ProductModelAdmin(ValuesAdmin):
 class AssetAdmin(ChildAdmin, ValuesAdmin):
     parent_field = "asset_family_code"
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def fields_of(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [self.parent_field, "code", "values", "record", "checksum", "created_at", "updated_at"]
 
 
@@ -277,13 +325,13 @@ class ReferenceEntityAttributeAdmin(ChildAdmin):
 class GrandchildAdmin(ChildAdmin):
     """Options keyed under two parent codes (asset family or reference entity, then attribute)."""
 
-    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+    def columns(self, request: HttpRequest) -> tuple[str, ...]:
         return (self.parent_field, "attribute_code", "code", "label", "updated_at")
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return ("code", f"={self.parent_field}", "=attribute_code")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def fields_of(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [self.parent_field, "attribute_code", "code", "record", "checksum", "created_at", "updated_at"]
 
 

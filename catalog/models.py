@@ -30,6 +30,18 @@ class AkeneoRecord(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Soft delete: the record disappeared from Akeneo (every connection that provided it saw it gone). Kept,
+    # flagged, hidden from exports; `purge_deleted` erases it; importing it again clears the flag. The run is an
+    # id, not a foreign key: the catalog does not depend on the runs app, and deleting a run must not touch it.
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the record was found gone from Akeneo."
+    )
+    deleted_by_run_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The migration run that found it gone (none: an event).",
+    )
 
     # (foreign key name, column holding the Akeneo code of its target): resolved by catalog.references
     code_links: ClassVar[tuple[tuple[str, str], ...]] = ()
@@ -40,6 +52,10 @@ class AkeneoRecord(models.Model):
     @property
     def label(self) -> str:
         return label_of(self.data)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class CodedRecord(AkeneoRecord):
@@ -327,6 +343,52 @@ class ReferenceEntityRecord(AkeneoRecord):
 
     def __str__(self) -> str:
         return f"{self.reference_entity_code}.{self.code}"
+
+
+class SourceGone(models.Model):
+    """One connection no longer has one of the records it imported (deleted in its Akeneo, seen by a run or an
+    event). Per connection, because a record another connection still provides stays in the catalog: the catalog
+    row is flagged deleted only when every connection mapping to it has it gone. Removed when the record comes
+    back from that connection (`migrations_runs.deletions`)."""
+
+    connection = models.ForeignKey("connections.Connection", on_delete=models.CASCADE, related_name="+")
+    resource = models.CharField(
+        max_length=64, help_text="The Akeneo resource of the mapping, e.g. products-uuid."
+    )
+    akeneo_key = models.CharField(max_length=600)
+    object_id = models.BigIntegerField(help_text="Primary key of the catalog row.")
+    run_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The run that saw it gone (none: an event)."
+    )
+    gone_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "resource", "akeneo_key"], name="one_gone_per_key")
+        ]
+        indexes = [models.Index(fields=["resource", "object_id"], name="gone_object")]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}:{self.resource}:{self.akeneo_key} gone"
+
+
+class SeenKey(models.Model):
+    """Scratch rows of a running step: the keys it read from the source for a resource it reads in full, so the
+    records of the connection that were not read are found by an anti-join in the database (bounded memory at
+    any catalog size). Written with each page (in its transaction: a resumed step keeps them), deleted once the
+    step has marked what is gone (`migrations_runs.deletions`)."""
+
+    run_id = models.BigIntegerField()
+    resource = models.CharField(max_length=64)
+    akeneo_key = models.CharField(max_length=600)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run_id", "resource", "akeneo_key"], name="one_seen_key_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.resource}:{self.akeneo_key}"
 
 
 CATALOG_MODELS: tuple[type[AkeneoRecord], ...] = (

@@ -7,8 +7,12 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 
-def in_category(queryset: QuerySet, code: str) -> QuerySet:
+def in_category(queryset: QuerySet, code: str, *, qualified: bool = True) -> QuerySet:
     """Rows whose `data["categories"]` lists exactly `code` (products, product models).
+
+    `qualified=False` names the column without its table: needed when the queryset becomes a subquery (Django
+    then aliases the table, and the table's own name is no longer in scope); only for querysets without joins
+    to another table that has a `data` column.
 
     Why not one lookup: `data__categories__contains=[code]` (JSON containment) is exact and index-friendly on
     PostgreSQL but unsupported on SQLite, and a text search in the JSON is case-insensitive there (LIKE). On
@@ -17,9 +21,10 @@ def in_category(queryset: QuerySet, code: str) -> QuerySet:
     if connections[queryset.db].vendor != "sqlite":
         return queryset.filter(data__categories__contains=[code])
     table = connections[queryset.db].ops.quote_name(queryset.model._meta.db_table)
+    column = f'{table}."data"' if qualified else '"data"'
     # parameterised; the only interpolation is the model's own quoted table name
     listed = RawSQL(  # noqa: S611
-        f"EXISTS (SELECT 1 FROM json_each({table}.\"data\", '$.categories') AS category "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM json_each({column}, '$.categories') AS category "  # noqa: S608
         "WHERE category.type = 'text' AND category.value = %s)",
         (code,),
         output_field=BooleanField(),

@@ -20,6 +20,7 @@ from connections.history import field_changes
 from connections.masking import MASK, MaskedCredentialsMixin
 from connections.models import Connection
 from connections.services import unique_connection_name, verify_connection
+from events.services import events_tab_context
 from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.services import MigrationNotStarted, start_run
 
@@ -51,7 +52,21 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
 
     add_fieldsets = [(None, {"fields": ["base_url", "client_id", "secret", "username", "password"]})]
     change_fieldsets = [
-        (None, {"fields": ["name", "base_url", "client_id", "secret", "username", "password", "enabled"]})
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "base_url",
+                    "client_id",
+                    "secret",
+                    "username",
+                    "password",
+                    "enabled",
+                    "events_secret",
+                ]
+            },
+        )
     ]
     # View-only users see masks, never the decrypted Client ID.
     view_fieldsets = [
@@ -66,6 +81,7 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
                     "username",
                     "masked_password",
                     "status_display",
+                    "masked_events_secret",
                 ]
             },
         )
@@ -75,6 +91,10 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
     @admin.display(description="Status", ordering="enabled")
     def status_display(self, obj: Connection) -> str:
         return obj.status
+
+    @admin.display(description="Events secret")
+    def masked_events_secret(self, obj: Connection) -> str:
+        return MASK if obj.events_secret_encrypted else "not set"
 
     @admin.action(description="Enable selected connections", permissions=["change"])
     def enable_selected(self, request: HttpRequest, queryset) -> None:
@@ -120,7 +140,7 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[obj.pk]))
 
     # --- pages
-    @method_decorator(sensitive_post_parameters("client_id", "secret", "password"))
+    @method_decorator(sensitive_post_parameters("client_id", "secret", "password", "events_secret"))
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Both add and change go through here: error reports (debug page, e-mails) must not show secrets."""
         return super().changeform_view(request, object_id, form_url, extra_context)
@@ -154,6 +174,7 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
                 can_delete_runs=request.user.has_perm("migrations_runs.delete_migrationrun"),
                 migration_runs=connection.migration_runs.select_related("user")[:50],
                 active_run=connection.migration_runs.filter(status__in=("queued", "running")).first(),
+                **events_tab_context(request, connection),
             )
             try:
                 connection.credentials()
@@ -217,7 +238,9 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             migration_entities=entities
         )  # a preference: no history
         try:
-            run = start_run(connection, entities, request.user)
+            run = start_run(
+                connection, entities, request.user, incremental=request.POST.get("mode") == "incremental"
+            )
         except MigrationNotStarted as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[connection.pk]))

@@ -29,7 +29,11 @@ def stored_credentials_are_readable(app_configs=None, **kwargs) -> list[CheckMes
     try:
         rows = list(
             Connection.objects.order_by("pk").values_list(
-                "pk", "client_id_encrypted", "secret_encrypted", "password_encrypted"
+                "pk",
+                "client_id_encrypted",
+                "secret_encrypted",
+                "password_encrypted",
+                "events_secret_encrypted",
             )
         )
     except DatabaseError:

@@ -124,6 +124,14 @@ class ConnectionChangeForm(CredentialsTestMixin, forms.ModelForm):
         widget=MaskedSecretInput(),
         help_text="Leave as is to keep the stored password; type a new one to replace it.",
     )
+    events_secret = forms.CharField(
+        label="Events secret",
+        max_length=CREDENTIAL_MAX,
+        required=False,
+        widget=MaskedSecretInput(),
+        help_text="The secret Akeneo signs its events with (see the Events tab). Leave as is to keep it; "
+        "type a new one to replace it.",
+    )
 
     class Meta:
         model = Connection
@@ -147,6 +155,13 @@ class ConnectionChangeForm(CredentialsTestMixin, forms.ModelForm):
         for name in ("secret", "password"):
             if name in self.fields:
                 self.fields[name].widget.masked_value = mask(len(self.stored.get(name, "")))
+        if "events_secret" in self.fields:
+            # Its own try: an unreadable events secret must not hide the other credentials (and vice versa).
+            try:
+                stored_events_secret = self.instance.events_secret
+            except CredentialsUnreadable:
+                stored_events_secret = ""
+            self.fields["events_secret"].widget.masked_value = mask(len(stored_events_secret))
 
     def clean_base_url(self) -> str:
         return normalize_base_url(self.cleaned_data["base_url"])
@@ -206,6 +221,10 @@ class ConnectionChangeForm(CredentialsTestMixin, forms.ModelForm):
     def save(self, commit: bool = True) -> Connection:
         connection = super().save(commit=False)
         connection.set_credentials(**getattr(self, "new_credentials", {}))
+        if "events_secret" in self.fields:  # not a credential of the API: no live test for it
+            new_events_secret = self._new_secret("events_secret")
+            if new_events_secret is not None:
+                connection.set_events_secret(new_events_secret)
         if commit:
             connection.save()
         return connection

@@ -14,6 +14,7 @@ SECRET_REVISION_FIELDS = {
     "client_id_revision": "Client ID",
     "secret_revision": "Secret",
     "password_revision": "Password",
+    "events_secret_revision": "Events secret",
 }
 SHOWN_FIELDS = {"name": "Name", "base_url": "Akeneo Base URL", "username": "Username", "enabled": "Status"}
 DIFFED_FIELDS = [*SHOWN_FIELDS, *SECRET_REVISION_FIELDS]

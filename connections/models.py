@@ -99,6 +99,25 @@ class Connection(models.Model):
             changed.append(field_name)
         return changed
 
+    @property
+    def events_secret(self) -> str:
+        """The secret Akeneo signs its events with ("" when none is set): see the `events` app."""
+        return crypto.decrypt(self.events_secret_encrypted)
+
+    def set_events_secret(self, value: str) -> bool:
+        """Encrypt the events secret; bump its revision when it really changed (History says "changed", never
+        the value). Returns whether it changed. An empty value clears it (events are then refused)."""
+        current = self.events_secret_encrypted
+        try:
+            unchanged = crypto.decrypt(current) == value if current else value == ""
+        except crypto.CredentialsUnreadable:
+            unchanged = False
+        if unchanged:
+            return False
+        self.events_secret_encrypted = crypto.encrypt(value) if value else ""
+        self.events_secret_revision += 1
+        return True
+
     def credentials(self) -> Credentials:
         """Decrypted credentials for a live call (raises crypto.CredentialsUnreadable on a wrong key)."""
         return Credentials(
@@ -110,6 +129,9 @@ class Connection(models.Model):
         )
 
     def rotated_ciphertexts(self) -> dict[str, str]:
-        return {
+        fields = {
             f"{name}_encrypted": crypto.rotate(getattr(self, f"{name}_encrypted")) for name in SECRET_FIELDS
         }
+        if self.events_secret_encrypted:
+            fields["events_secret_encrypted"] = crypto.rotate(self.events_secret_encrypted)
+        return fields

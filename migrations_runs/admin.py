@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from connections.masking import MASK, MaskedCredentialsMixin
@@ -65,8 +66,57 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(require_POST(self.cancel_view)),
                 name="migrations_runs_migrationrun_cancel",
             ),
+            path(
+                "filters/<int:connection_id>/",
+                self.admin_site.admin_view(
+                    sensitive_post_parameters("secret", "password", "client_id")(
+                        require_POST(self.filters_view)
+                    )
+                ),
+                name="migrations_runs_migrationrun_filters",
+            ),
             *super().get_urls(),
         ]
+
+    def filters_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:
+        """Save a connection's import filters (the Import Filters tab), checked against its source first. A
+        refused form comes back on the tab with its messages (kept in the session for one display)."""
+        from connections.models import Connection
+        from migrations_runs.filters import FilterError, check_filters, summary
+        from migrations_runs.filters_form import PREFIX, ImportFiltersForm
+        from migrations_runs.templatetags.import_filters import SESSION_KEY
+
+        if not request.user.has_perm("connections.change_connection"):
+            raise PermissionDenied
+        connection = get_object_or_404(Connection, pk=connection_id)
+        back = reverse("admin:connections_connection_change", args=[connection.pk]) + "#import-filters"
+        form = ImportFiltersForm(data=request.POST)
+        filters = None
+        if form.is_valid():
+            try:
+                filters = check_filters(connection, form.filters)
+            except FilterError as error:
+                form.add_filter_errors(error)
+        if filters is None:
+            request.session[SESSION_KEY.format(pk=connection.pk)] = {
+                "data": {k: v for k, v in request.POST.items() if k.startswith(f"{PREFIX}-")},
+                "errors": {field: list(errors) for field, errors in form.errors.items()},
+            }
+            messages.error(
+                request,
+                "The import filters were not saved: "
+                + " ".join(str(message) for errors in form.errors.values() for message in errors),
+            )
+            return HttpResponseRedirect(back)
+        connection.import_filters = filters
+        connection.save(update_fields=["import_filters", "updated_at"])
+        messages.success(
+            request,
+            f"Import filters saved: {summary(filters)}."
+            if filters
+            else "Import filters cleared: runs read the whole catalog.",
+        )
+        return HttpResponseRedirect(back)
 
     def _run(self, request: HttpRequest, run_id) -> MigrationRun:
         if not self.has_view_permission(request):
@@ -268,3 +318,6 @@ class VerifyReportAdmin(admin.ModelAdmin):
             raise Http404("No such format.")
         response["Content-Disposition"] = f'attachment; filename="{report.kind}-{report.pk}.{fmt}"'
         return response
+
+
+from migrations_runs import admin_records  # noqa: E402, F401  (per-record results)

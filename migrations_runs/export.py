@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 
 from connections.akeneo.resources import RESOURCES, exported
 from migrations_runs.importers import IMPORTERS
@@ -30,11 +31,17 @@ def exported_resources() -> dict[str, str]:
 
 
 def export_catalog(
-    out: Path, *, connection_id: int | None = None, on_file: Callable[[str, int], None] | None = None
+    out: Path,
+    *,
+    connection_id: int | None = None,
+    include_deleted: bool = False,
+    on_file: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
     """Write `<name>.jsonl` per resource (lines sorted by key) and media bytes under `media/<code>`.
 
     With `connection_id`, only what that connection's runs imported (through its mappings); media: all.
+    Records gone from Akeneo (flagged deleted; with `connection_id`, also those gone from that connection's
+    Akeneo while another still provides them) are left out unless `include_deleted`: an export equals the source.
     Media codes come from Akeneo: each is written at `media/<media_path(code)>` (the code itself for Akeneo's
     own codes), never outside `out`; one media that cannot be written is logged and skipped.
     """
@@ -51,6 +58,8 @@ def export_catalog(
             if connection_id is None
             else mapped(importer.model, connection_id, resource)
         )
+        if not include_deleted:
+            rows = visible(rows, connection_id, importer.resource)
         rows = rows.order_by(*importer.key_fields)
         fields = ["data", *importer.parent_columns]
         written = 0
@@ -79,6 +88,17 @@ def export_catalog(
     if on_file:
         on_file("media", media)
     return counts
+
+
+def visible(rows: QuerySet, connection_id: int | None, resource: str) -> QuerySet:
+    """Rows not flagged deleted and, for one connection's export, not gone from that connection's Akeneo."""
+    from catalog.models import SourceGone
+
+    rows = rows.filter(deleted_at__isnull=True)
+    if connection_id is not None:
+        gone = SourceGone.objects.filter(connection_id=connection_id, resource=resource)
+        rows = rows.exclude(pk__in=gone.values("object_id"))
+    return rows
 
 
 def _copy_media(stored: str, media_dir: Path, path: str) -> bool:

@@ -31,10 +31,12 @@ from connections.akeneo.resources import RESOURCES, children_of
 from connections.crypto import CredentialsUnreadable
 from connections.models import Connection
 from migrations_runs.checks import OptionCheck
+from migrations_runs.deletions import after_step, note_page
 from migrations_runs.entities import ENTITY_BY_CODE, in_dependency_order
 from migrations_runs.media import import_media, media_references
 from migrations_runs.models import ACTIVE_STATUSES, Mapping, MigrationLog, MigrationRun, MigrationStep, Status
-from migrations_runs.source import child_parents, walk
+from migrations_runs.records import record_page
+from migrations_runs.source import child_parents
 
 logger = logging.getLogger(__name__)
 
@@ -159,14 +161,31 @@ def start_run(
     *,
     filters: dict | None = None,
     enqueue: bool = True,
+    incremental: bool = False,
 ) -> MigrationRun:
-    """Create a run with one queued step per entity (dependency order) and, unless told not to, enqueue it."""
+    """Create a run with one queued step per entity (dependency order) and, unless told not to, enqueue it.
+
+    `filters`: the run's import filters (see migrations_runs.filters); None: the connection's saved ones. With
+    `incremental` (or `{"incremental": True}` in `filters`, on top of the saved filters), products and product
+    models are read from the watermark of the connection's last completed run (recorded on the run)."""
+    from migrations_runs.filters import FilterError, clean_filters, incremental_log, resolve_run_filters
+
     try:
         codes = in_dependency_order(list(entities))
     except ValueError as exc:
         raise MigrationNotStarted(str(exc)) from None
     if not codes:
         raise MigrationNotStarted("Choose at least one entity to migrate.")
+    requested = dict(filters) if filters is not None else dict(connection.import_filters or {})
+    if requested.get("incremental") is True:
+        incremental = True
+        requested.pop("incremental")
+        if filters is not None and not requested:  # only the mode was given: the saved filters apply
+            requested = dict(connection.import_filters or {})
+    try:
+        requested = clean_filters(requested)
+    except FilterError as exc:
+        raise MigrationNotStarted(f"The import filters cannot be used: {exc}") from None
 
     def create() -> MigrationRun:
         # One writer at a time per connection: the row lock (PostgreSQL), the IMMEDIATE transaction (SQLite).
@@ -184,12 +203,19 @@ def start_run(
                         "connection: wait for it to finish or cancel it first."
                     )
                 _end_run(active.pk, Status.FAILED, f"Superseded by a new run: {reason}.")
+            run_filters = resolve_run_filters(locked, codes, requested, incremental=incremental)
             run = MigrationRun.objects.create(
-                connection=locked, user=user, entities=codes, filters=filters or {}
+                connection=locked, user=user, entities=codes, filters=run_filters
             )
             MigrationStep.objects.bulk_create(
                 MigrationStep(run=run, entity=code, position=index) for index, code in enumerate(codes)
             )
+            note = incremental_log(run_filters)
+            if note:  # said on the steps it narrows (structure is read in full)
+                MigrationLog.objects.bulk_create(
+                    MigrationLog(step=step, message=note)
+                    for step in run.steps.filter(entity__in=("products", "product-models"))
+                )
             return run
 
     try:
@@ -386,12 +412,13 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
     process read from the source while importing them; a resumed step re-reads them from the source (never the
     local catalog). A parent the source no longer has (404) is logged and skipped.
     """
+    from migrations_runs.filters import source_pages, step_total
     from migrations_runs.importers import IMPORTERS
 
     entity = ENTITY_BY_CODE[step.entity]
     resources = entity.resources
     if step.total is None and len(resources) == 1:  # one count call per step, for progress and ETA
-        step.total = client.count(resources[0])
+        step.total = step_total(step.run, client, resources[0])  # filtered reads: their own count
         step.save(update_fields=["total"])
     cursor = dict(step.cursor or {})
     if cursor.get("media"):
@@ -408,12 +435,20 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
         spec = RESOURCES[resource]
         importer = IMPORTERS[resource]
         children = [child for child in children_of(resource) if child.name in resources[part_index + 1 :]]
-        start = {"parent": cursor.get("parent"), "next_url": cursor.get("next_url")}
+        start = {
+            "parent": cursor.get("parent"),
+            "next_url": cursor.get("next_url"),
+            "query": cursor.get("query"),
+        }
         resumed = bool(start["parent"] or start["next_url"])
         parents = collected.get(resource) if spec.parent in read_whole else None
         # Akeneo's count bounds a server whose next links never end (the client stops far past it).
         expected = step.total if len(resources) == 1 else None
-        for page in walk(client, resource, start=start, parents=parents, expected_count=expected):
+        # the run's import filters / incremental window narrow products and product models (filters.py)
+        pages = source_pages(
+            step.run, client, resource, start=start, parents=parents, expected_count=expected
+        )
+        for page in pages:
             _check_run(step.run_id)
             after = {"part": part_index, **page.cursor}
             if page.gone:
@@ -470,6 +505,9 @@ def _import_step(step: MigrationStep, client: AkeneoClient, progress: Progress |
             ):
                 raise RunEnded
 
+    after_step(
+        step, client
+    )  # what the source no longer has: flagged deleted; changed models' variants re-read
     retry_on_lock(complete, f"Completing step {step.pk}")
     step.refresh_from_db()
     if progress:
@@ -544,6 +582,8 @@ def _commit_slice(step: MigrationStep, importer, items: list, parent, option_che
                 if option_check is not None:
                     result.problems.extend(option_check.problems(items))
                 record_mappings(step.run.connection_id, importer.resource, result.ids)
+                note_page(step, importer.resource, items, parent, result.ids)  # keys seen: deletions
+                record_page(step, importer.resource, result)  # per-record results: one INSERT
                 _record_page(step, len(items), result, cursor)
         except Exception:
             for name, value in saved.items():
@@ -698,10 +738,11 @@ def finish_run(run_id: int) -> MigrationRun:
 def reconcile(run: MigrationRun, client: AkeneoClient | None = None) -> list[dict]:
     """Per finished entity: how many records Akeneo holds, counted independently of what the run read (Akeneo's
     `items_count` where it gives one, else a count read from the source now, per resource: see
-    `verify.source_counts`), vs the records of this connection now in the local catalog (through its mappings:
-    a row deleted locally is missing). `difference` = local - source (negative: records missing locally); each
+    `verify.source_counts`), vs the records of this connection now in the local catalog (through its mappings, records it found gone from Akeneo left
+    out: a row deleted locally is missing). `difference` = local - source (negative: records missing locally); each
     row also lists its resources (`parts`). When Akeneo cannot be reached for the counts, the records the run
     read stand in for them and `counted` says so ("read by the run" instead of "Akeneo")."""
+    from migrations_runs.export import visible
     from migrations_runs.importers import IMPORTERS
     from migrations_runs.verify import source_counts
 
@@ -723,8 +764,14 @@ def reconcile(run: MigrationRun, client: AkeneoClient | None = None) -> list[dic
                 {
                     "resource": part.resource,
                     "source": counts[part.resource] if counts is not None else None,
-                    "local": mapped(
-                        IMPORTERS[part.resource].model, run.connection_id, IMPORTERS[part.resource].resource
+                    "local": visible(
+                        mapped(
+                            IMPORTERS[part.resource].model,
+                            run.connection_id,
+                            IMPORTERS[part.resource].resource,
+                        ),
+                        run.connection_id,
+                        IMPORTERS[part.resource].resource,
                     ).count(),
                 }
                 for part in entity.parts

@@ -408,11 +408,21 @@ def verify_entity(
 
 
 def _extras(report: VerifyReport, entity: str, resource: str, recorder: Recorder) -> None:
-    """Local rows of this connection whose key the source did not list: an anti-join on the seen keys."""
+    """Local rows of this connection whose key the source did not list: an anti-join on the seen keys.
+
+    Records this connection already found gone from Akeneo (flagged deleted, kept until purge_deleted) are what
+    the copy should say about them: they are not "extra"."""
+    from catalog.models import SourceGone
+
     importer = _importers()[resource]
     tally = recorder.tally(entity, resource)
-    mapped = Mapping.objects.filter(connection_id=report.connection_id, resource=importer.resource).filter(
-        Exists(importer.model.objects.filter(pk=OuterRef("object_id")))
+    gone = SourceGone.objects.filter(
+        connection_id=report.connection_id, resource=importer.resource, akeneo_key=OuterRef("akeneo_key")
+    )
+    mapped = (
+        Mapping.objects.filter(connection_id=report.connection_id, resource=importer.resource)
+        .filter(Exists(importer.model.objects.filter(pk=OuterRef("object_id"))))
+        .filter(~Exists(gone))
     )
     tally.local = mapped.count()
     seen = VerifySeenKey.objects.filter(report=report, resource=resource, akeneo_key=OuterRef("akeneo_key"))

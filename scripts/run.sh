@@ -2,9 +2,10 @@
 # `make run`: the whole app on this machine for development, in the foreground, until Ctrl-C.
 #
 # .venv (installed when pyproject.toml changed), database migrations, an admin user, a private Redis on a free
-# loopback port (unless REDIS_URL is set), a Celery worker and Django's development server on
-# 127.0.0.1:${PORT:-8000}, and the demo Akeneo server (unless DEMO_AKENEO=0) on 127.0.0.1:${DEMO_PORT:-8081} with
-# ${DEMO_PRODUCTS:-1000} products, so a migration can be tried without an Akeneo account.
+# loopback port (unless REDIS_URL is set), a Celery worker, Celery beat (it fires the connections' schedules) and
+# Django's development server on 127.0.0.1:${PORT:-8000}, and the demo Akeneo server (unless DEMO_AKENEO=0) on
+# 127.0.0.1:${DEMO_PORT:-8081} with ${DEMO_PRODUCTS:-1000} products, so a migration can be tried without an
+# Akeneo account.
 # Ctrl-C, SIGTERM or any of these processes exiting stops all of them.
 set -euo pipefail
 
@@ -129,10 +130,18 @@ if [[ "${DEMO_AKENEO:-1}" != 0 ]]; then
                    Username demo  Password demo-password  (${DEMO_PRODUCTS:-1000} products)"
 fi
 
-section "Celery worker and web server"
+section "Celery worker, Celery beat and web server"
 worker_name="akeneo-run-$PORT@$(hostname)"
 start "celery worker" "$VENV_DIR/bin/celery" -A akeneo_migration worker -l info --concurrency 2 -n "$worker_name"
 worker_pid="${PIDS[-1]}"
+# Beat fires the connections' schedules, read from the database (django-celery-beat). Its pid file is per
+# port: PORT being free means no other `make run` of this port is alive, so a leftover file is stale.
+beat_pidfile="var/celery-beat-$PORT.pid"
+rm -f "$beat_pidfile"
+start "celery beat" "$VENV_DIR/bin/celery" -A akeneo_migration beat -l info \
+    -S django_celery_beat.schedulers:DatabaseScheduler --pidfile "$beat_pidfile" \
+    --schedule "var/celerybeat-schedule-$PORT"
+beat_pid="${PIDS[-1]}"
 start "web server" "$VENV_PY" manage.py runserver "$HOST:$PORT"
 web_pid="${PIDS[-1]}"
 
@@ -148,6 +157,8 @@ if ! wait_until 60 "$worker_pid" worker_ping; then
     worker_state="started, but not answering ping yet"
 fi
 
+kill -0 "$beat_pid" 2>/dev/null || die "Celery beat exited while starting (see its output above)."
+
 database="$(mask_url "${DATABASE_URL:-sqlite (var/db.sqlite3)}")"
 cat <<EOF
 
@@ -155,6 +166,7 @@ ${_BOLD}==> Akeneo Migration is running${_RESET}
     $login
     Web server:    http://$HOST:$PORT/  (Django runserver, DEBUG=$DEBUG)
     Celery worker: $worker_name, concurrency 2, $worker_state
+    Celery beat:   running, schedules from the database (django-celery-beat; pid file $beat_pidfile)
     Broker:        REDIS_URL=$(mask_url "$REDIS_URL")
     Database:      $database
 $demo_summary

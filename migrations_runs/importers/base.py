@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 
@@ -37,6 +37,17 @@ class Problem:
     level: str = "warning"  # "warning" or "error"
 
 
+class RecordOutcome(NamedTuple):
+    """What became of one record of a page (unchanged records are only counted): the run writes these as its
+    per-record results. `key` is the Akeneo key ("code", "parent/code" or the product uuid; for a record that
+    failed before its key was known, whatever names it), `label` the product identifier when there is one."""
+
+    outcome: str  # "created", "updated", "failed" or "skipped"
+    key: str
+    label: str = ""
+    message: str = ""
+
+
 @dataclass
 class PageResult:
     created: int = 0
@@ -48,6 +59,9 @@ class PageResult:
     # Local id of every record of the page that is now in the catalog, by its Akeneo key ("code",
     # "parent/code", or the product uuid): what the run writes as the connection's mappings.
     ids: dict[str, int] = field(default_factory=dict)
+    # Every record of the page that was created, updated, failed or skipped (not the unchanged ones), in page
+    # order: built from what the upsert already knows, no query of its own.
+    outcomes: list[RecordOutcome] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -219,7 +233,9 @@ class Importer:
                 self._check_lengths(columns)
             except RecordError as error:
                 result.failed += 1
-                result.problems.append(Problem(describe(record, position), str(error), "error"))
+                name = describe(record, position)
+                result.problems.append(Problem(name, str(error), "error"))
+                result.outcomes.append(RecordOutcome("failed", name, identifier_of(record), str(error)))
                 continue
             key = tuple(columns[name] for name in self.key_fields)
             label = "/".join(str(part) for part in key if part is not None)
@@ -240,8 +256,10 @@ class Importer:
         for index, row in enumerate(rows):
             if last[row.key] != index:
                 result.skipped += 1
-                result.problems.append(
-                    Problem(row.label, "the page lists this record twice; the last one is kept")
+                message = "the page lists this record twice; the last one is kept"
+                result.problems.append(Problem(row.label, message))
+                result.outcomes.append(
+                    RecordOutcome("skipped", mapping_key(row.key), row_label(row), message)
                 )
             else:
                 kept.append(row)
@@ -250,7 +268,7 @@ class Importer:
     def _existing(self, rows: list[Row]) -> dict[tuple[Any, ...], dict[str, Any]]:
         """The page's rows already in the catalog, by key: one query."""
         fk_columns = [self.model._meta.get_field(fk).attname for fk, _code in self.links]
-        wanted = ["pk", "checksum", *self.key_fields, *fk_columns, *self.derived_fields]
+        wanted = ["pk", "checksum", "deleted_at", *self.key_fields, *fk_columns, *self.derived_fields]
         filters = {
             f"{name}__in": sorted({row.key[i] for row in rows}, key=str)
             for i, name in enumerate(self.key_fields)
@@ -288,13 +306,25 @@ class Importer:
             if current is None:
                 to_create.append(self.model(**values, data=row.data, checksum=row.checksum))
                 result.created += 1
-            elif current["checksum"] != row.checksum:
+                result.outcomes.append(RecordOutcome("created", mapping_key(row.key), row_label(row)))
+            elif current["checksum"] != row.checksum or current["deleted_at"] is not None:
+                # changed, or back in Akeneo after it was flagged deleted (migrations_runs.deletions): restored
                 to_update.append(
                     self.model(
-                        pk=current["pk"], **values, data=row.data, checksum=row.checksum, updated_at=now
+                        pk=current["pk"],
+                        **values,
+                        data=row.data,
+                        checksum=row.checksum,
+                        updated_at=now,
+                        deleted_at=None,
+                        deleted_by_run_id=None,
                     )
                 )
                 result.updated += 1
+                restored = "back in Akeneo: no longer flagged deleted" if current["deleted_at"] else ""
+                result.outcomes.append(
+                    RecordOutcome("updated", mapping_key(row.key), row_label(row), restored)
+                )
             else:
                 result.unchanged += 1
                 # same record, but a target that was missing exists now (or a derived column is known now)
@@ -311,7 +341,15 @@ class Importer:
             for obj in to_create:
                 result.ids[mapping_key(tuple(getattr(obj, name) for name in self.key_fields))] = obj.pk
         if to_update:
-            fields = [*row_fields(rows[0].columns), *fk_columns.values(), "data", "checksum", "updated_at"]
+            fields = [
+                *row_fields(rows[0].columns),
+                *fk_columns.values(),
+                "data",
+                "checksum",
+                "updated_at",
+                "deleted_at",
+                "deleted_by_run_id",
+            ]
             self.model.objects.bulk_update(
                 to_update, [name for name in dict.fromkeys(fields) if name != "pk"]
             )
@@ -324,6 +362,18 @@ class Importer:
 
 def mapping_key(key: tuple[Any, ...]) -> str:
     return "/".join(str(part) for part in key)
+
+
+def row_label(row: Row) -> str:
+    """The name shown beside the key in per-record results: a product's identifier, else nothing."""
+    identifier = row.columns.get("identifier")
+    return identifier if isinstance(identifier, str) else ""
+
+
+def identifier_of(record: Any) -> str:
+    """The identifier of a raw record that failed (products), when it has a readable one."""
+    value = record.get("identifier") if isinstance(record, Mapping) else None
+    return value if isinstance(value, str) else ""
 
 
 def row_fields(columns: Mapping[str, Any]) -> list[str]:

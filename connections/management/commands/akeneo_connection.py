@@ -1,4 +1,4 @@
-"""`akeneo_connection test|create|list`: the same services as the admin, for scripts."""
+"""`akeneo_connection test|create|list|update`: the same services as the admin, for scripts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from connections.services import (
     ConnectionNotSaved,
     ConnectionTestResult,
     create_connection,
+    field_max_length,
+    find_connection,
     length_errors,
     verify_credentials,
 )
@@ -27,6 +29,9 @@ ENV_FALLBACKS = {
     "username": "AKENEO_USERNAME",
     "password": "AKENEO_PASSWORD",
 }
+
+EVENTS_SECRET_VARIABLE = "AKENEO_EVENTS_SECRET"
+CREDENTIAL_MAX = field_max_length("secret")
 
 # What a stored name, a URL or an Akeneo message could use to take over the terminal: C0/C1 control characters
 # (ESC starts escape sequences, CR rewrites a line) and the bidi controls that reorder what is displayed.
@@ -64,11 +69,22 @@ class Command(BaseCommand):
                     "--name", default="", help="defaults to the Base URL's host (and path prefix)"
                 )
         actions.add_parser("list", help="List connections.")
+        update = actions.add_parser("update", help="Change a stored connection: its events secret.")
+        update.add_argument("connection", metavar="ID|NAME", help="the connection's id or name")
+        update.add_argument(
+            "--events-secret",
+            dest="events_secret",
+            help=f"the secret Akeneo signs its events with; defaults to ${EVENTS_SECRET_VARIABLE} (prefer the "
+            "variable: options show in ps)",
+        )
 
     def handle(self, *args, **options) -> None:
         action = options["action"]
         if action == "list":
             self._list()
+            return
+        if action == "update":
+            self._update(options)
             return
         credentials = self._credentials(options)
         if action == "test":
@@ -83,6 +99,27 @@ class Command(BaseCommand):
             self._fail(exc.result)
         self.stdout.write(CONNECTION_OK)
         self.stdout.write(f"Created connection {connection.pk}: {for_terminal(connection.name)}")
+
+    def _update(self, options: dict) -> None:
+        """Set the events secret (History says "Events secret: changed", never the value)."""
+        connection = find_connection(options["connection"])
+        if connection is None:
+            raise CommandError(
+                f"No connection {for_terminal(options['connection'])!r} (give its id or name)."
+            )
+        secret = options.get("events_secret")
+        if secret is None:
+            secret = os.environ.get(EVENTS_SECRET_VARIABLE)
+        if not secret:
+            raise CommandError(f"--events-secret (or ${EVENTS_SECRET_VARIABLE}) is required")
+        if len(secret) > CREDENTIAL_MAX:
+            raise CommandError(f"--events-secret: at most {CREDENTIAL_MAX} characters")
+        if connection.set_events_secret(secret):
+            connection._change_reason = "command line"
+            connection.save(update_fields=["events_secret_encrypted", "events_secret_revision", "updated_at"])
+            self.stdout.write(f"Events secret of connection {connection.pk} changed.")
+        else:
+            self.stdout.write(f"Events secret of connection {connection.pk} unchanged (the same value).")
 
     def _credentials(self, options: dict) -> Credentials:
         try:

@@ -1,5 +1,6 @@
-"""`akeneo_migrate CONNECTION --entities all|code,code [--sync] [--dry-run]`: the admin's Start migration (and
-its Preview: `--dry-run`), for scripts."""
+"""`akeneo_migrate CONNECTION --entities all|code,code [--sync] [--dry-run] [--incremental] [filters…]`: the
+admin's Start migration (and its Preview: `--dry-run`), for scripts. Filter flags (`--channel`, `--families`,
+`--updated-since`… see --help) define this run's filters on top of the connection's saved ones, never saved."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from connections.akeneo.errors import AkeneoError
 from connections.crypto import CredentialsUnreadable
 from connections.models import Connection
 from migrations_runs.entities import ENTITY_BY_CODE, ENTITY_CODES
+from migrations_runs.filters import FilterError, check_filters, describe
 from migrations_runs.models import MigrationStep, Status
 from migrations_runs.services import MigrationNotStarted, StepBusy, execute_run, start_run
 
@@ -27,6 +29,39 @@ class Command(BaseCommand):
         )
         parser.add_argument("--sync", action="store_true", help="run here, with a progress line per entity")
         parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="products and product models updated since the start of the connection's last completed run "
+            "(minus MIGRATION_INCREMENTAL_OVERLAP_SECONDS); structure in full; no completed run: a full read",
+        )
+        filters = parser.add_argument_group(
+            "import filters",
+            "Akeneo's own query for products and product models. They start from the connection's saved filters "
+            "(Import Filters tab); a flag given here replaces that filter for this run only (nothing is saved).",
+        )
+        filters.add_argument(
+            "--no-saved-filters", action="store_true", help="ignore the connection's saved filters"
+        )
+        filters.add_argument("--channel", help="channel code: only its values (and products in its tree)")
+        filters.add_argument("--locales", help="comma-separated locale codes: only their values")
+        filters.add_argument("--attributes", help="comma-separated attribute codes: only their values")
+        filters.add_argument("--families", help="comma-separated family codes")
+        filters.add_argument("--status", choices=["enabled", "disabled"])
+        filters.add_argument(
+            "--completeness", type=int, metavar="N", help="at least N %% complete on --channel"
+        )
+        updated = filters.add_mutually_exclusive_group()
+        updated.add_argument("--updated-since", metavar="DATE", help="YYYY-MM-DD[ hh:mm:ss], UTC")
+        updated.add_argument("--updated-days", type=int, metavar="N", help="updated in the last N days")
+        updated.add_argument("--updated-between", metavar="D1,D2", help="two dates, UTC")
+        filters.add_argument("--categories", help="comma-separated category codes (their children included)")
+        filters.add_argument("--identifiers", help="comma-separated product identifiers (read 100 a request)")
+        media = filters.add_mutually_exclusive_group()
+        media.add_argument(
+            "--with-media", action="store_true", help="only products with an image or file value"
+        )
+        media.add_argument("--without-media", action="store_true", help="only products without any")
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="read the source and print per resource how many records it holds and would be created / "
@@ -40,10 +75,19 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self._dry_run(connection, entities)
             return
+        filters = self._filters(connection, options)
         try:
-            run = start_run(connection, entities, enqueue=not options["sync"])
+            run = start_run(
+                connection,
+                entities,
+                filters=filters,
+                incremental=options["incremental"],
+                enqueue=not options["sync"],
+            )
         except MigrationNotStarted as exc:
             raise CommandError(str(exc)) from None
+        for label, text in describe(run.filters):
+            self.stdout.write(f"{label}: {text}")
         if not options["sync"]:
             self.stdout.write(f"Migration run #{run.pk} queued: {', '.join(run.entities)}")
             return
@@ -71,6 +115,32 @@ class Command(BaseCommand):
 
     def _connection(self, key: str) -> Connection:
         return find_connection(key)
+
+    def _filters(self, connection: Connection, options: dict) -> dict:
+        """The run's filters: the saved ones (unless --no-saved-filters), each flag given replacing its filter;
+        checked against the source when a flag was given (the saved ones were checked when saved)."""
+        filters = {} if options["no_saved_filters"] else dict(connection.import_filters or {})
+        given: dict = {}
+        for name in ("channel", "locales", "attributes", "families", "status", "completeness", "categories"):
+            if options.get(name) is not None:
+                given[name] = options[name]
+        if options.get("identifiers") is not None:
+            given["identifiers"] = options["identifiers"]
+        if options.get("updated_since") is not None:
+            given["updated"] = {"since": options["updated_since"]}
+        elif options.get("updated_days") is not None:
+            given["updated"] = {"days": options["updated_days"]}
+        elif options.get("updated_between") is not None:
+            given["updated"] = {"between": options["updated_between"]}
+        if options.get("with_media") or options.get("without_media"):
+            given["media"] = "with" if options["with_media"] else "without"
+        if not given:
+            return filters
+        filters.update(given)
+        try:
+            return check_filters(connection, filters)
+        except FilterError as error:
+            raise CommandError(f"Import filters: {error}") from None
 
     def _dry_run(self, connection: Connection, entities) -> None:
         """Per resource: what the source holds and what a run would create / update / leave unchanged."""

@@ -1,4 +1,5 @@
-"""`export_catalog --out DIR [--connection ID|NAME]`: the local catalog as JSON lines in Akeneo's standard format."""
+"""`export_catalog --out DIR [--connection ID|NAME] [--include-deleted]`: the local catalog as JSON lines in Akeneo's
+standard format (records gone from Akeneo are left out unless --include-deleted)."""
 
 from pathlib import Path
 
@@ -16,6 +17,11 @@ class Command(BaseCommand):
             "--out", required=True, type=Path, help="directory to write into (created if missing)"
         )
         parser.add_argument("--connection", help="only what this connection (id or name) imported")
+        parser.add_argument(
+            "--include-deleted",
+            action="store_true",
+            help="also the records gone from Akeneo (flagged deleted, kept until purge_deleted)",
+        )
 
     def handle(self, *args, **options) -> None:
         out: Path = options["out"]
@@ -28,6 +34,7 @@ class Command(BaseCommand):
         counts = export_catalog(
             out,
             connection_id=connection_id,
+            include_deleted=options["include_deleted"],
             on_file=lambda name, count: self.stdout.write(f"{name:<28} {count:>9}"),
         )
         self.stdout.write(f"Exported {sum(counts.values())} records and media files to {out}")
