@@ -87,3 +87,18 @@ def media_root(settings, tmp_path_factory):
     """Media written by a test (migrations download them) land in a temporary folder, never in var/media."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def admin(client, superuser):
+    """The test client, logged in as a superuser."""
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Runs handed to Celery, as run ids (the worker itself is covered by the integration tests)."""
+    calls: list[int] = []
+    monkeypatch.setattr("migrations_runs.tasks.enqueue_run", lambda run: calls.append(run.pk))
+    return calls

@@ -43,12 +43,6 @@ def change_payload(connection: Connection, **overrides) -> dict[str, str]:
 
 
 @pytest.fixture
-def admin(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def connection(fake_akeneo):
     return ConnectionFactory(name="production", base_url=fake_akeneo.base_url())
 

@@ -30,20 +30,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    """Runs handed to Celery (the worker and beat themselves are covered by the integration test)."""
-    calls: list[int] = []
-    monkeypatch.setattr("migrations_runs.tasks.enqueue_run", lambda run: calls.append(run.pk))
-    return calls
-
-
-@pytest.fixture
-def admin(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def connection() -> Connection:
     return ConnectionFactory(name="production")
 

@@ -25,12 +25,6 @@ def demo():
 
 
 @pytest.fixture
-def admin(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def connection(demo):
     return connection_for(demo, name="production")
 

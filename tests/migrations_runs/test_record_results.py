@@ -74,12 +74,6 @@ def results(run: MigrationRun, **filters) -> dict[str, str]:
     return dict(run.record_results.filter(**filters).values_list("key", "outcome"))
 
 
-@pytest.fixture
-def admin(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
 def records_url(**params) -> str:
     query = "&".join(f"{name}={value}" for name, value in params.items())
     return reverse("admin:migrations_runs_recordresult_changelist") + (f"?{query}" if query else "")

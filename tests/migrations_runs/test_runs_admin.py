@@ -16,20 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    """Runs handed to Celery (the worker itself is covered by the integration tests)."""
-    calls: list[int] = []
-    monkeypatch.setattr("migrations_runs.tasks.enqueue_run", lambda run: calls.append(run.pk))
-    return calls
-
-
-@pytest.fixture
-def admin(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def connection():
     return ConnectionFactory(name="production")
 

@@ -34,12 +34,6 @@ def enqueued(monkeypatch):
     return calls
 
 
-@pytest.fixture
-def admin(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
 def start_url(connection, kind: str) -> str:
     return reverse("admin:migrations_runs_verifyreport_start", args=[connection.pk, kind])
 
