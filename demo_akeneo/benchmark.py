@@ -14,6 +14,7 @@ import requests
 
 from connections.akeneo.auth import Credentials, request_password_token
 from demo_akeneo.auth import DEFAULT_CREDENTIALS
+from demo_akeneo.server import STATS_PATH
 
 
 def _free_port() -> int:
@@ -23,7 +24,16 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def demo_server(products: int, latency_ms: int) -> Iterator[Credentials]:
+def demo_server(
+    products: int,
+    latency_ms: float,
+    *,
+    page_latency_ms: float | None = None,
+    media_latency_ms: float | None = None,
+    faults: str = "",
+) -> Iterator[Credentials]:
+    """Serve the demo from `manage.py serve_demo_akeneo` in a subprocess (so its CPU and memory are not the
+    benchmark's) and yield its credentials once its token endpoint answers; `demo_stats()` reads its counters."""
     port = _free_port()
     manage = Path(__file__).resolve().parents[1] / "manage.py"
     command = [
@@ -36,6 +46,12 @@ def demo_server(products: int, latency_ms: int) -> Iterator[Credentials]:
         str(products),
     ]
     command += ["--latency-ms", str(latency_ms)]
+    if page_latency_ms is not None:
+        command += ["--page-latency-ms", str(page_latency_ms)]
+    if media_latency_ms is not None:
+        command += ["--media-latency-ms", str(media_latency_ms)]
+    if faults:
+        command += ["--faults", faults]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
     credentials = Credentials(base_url=f"http://127.0.0.1:{port}", **DEFAULT_CREDENTIALS)
     try:
@@ -54,6 +70,13 @@ def demo_server(products: int, latency_ms: int) -> Iterator[Credentials]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def demo_stats(base_url: str) -> dict:
+    """The demo's counters (`DemoServer.stats.snapshot()`: page and media calls, most calls in flight...)."""
+    response = requests.get(base_url + STATS_PATH, timeout=(5, 30))
+    response.raise_for_status()
+    return response.json()
 
 
 def bare_read(credentials: Credentials, urls: list[str], *, work: float = 0.0) -> dict:

@@ -11,12 +11,15 @@ SPEC grammar (``--faults`` / ``start_demo_server(faults=...)``): comma-separated
   slow_seconds=S
   malformed_page=N            the N-th list page served answers 200 with a truncated JSON body (once)
   reset_every=K               every K-th counted request: the connection is closed (RST) without an answer
-  max_concurrent=C            more than C requests in flight -> 429 (SaaS allows 4 per connection)
+  max_concurrent=C            more than C requests in flight on the whole server -> 429 with ``Retry-After: 1``
+  max_concurrent_per_token=C  more than C requests in flight under one access token -> 429 with
+                              ``Retry-After: 1`` (Akeneo SaaS allows 4 concurrent calls per API connection)
   token_ttl=T                 access-token lifetime in seconds (same as --token-ttl; this one wins)
   faults_on_token=1           also count and fault the token endpoint (by default it is never faulted)
 
 Counted requests are the API requests (``/api/rest/...``), plus token requests when ``faults_on_token=1``.
-When several faults hit the same request the order is: reset, throttle, error, then slow (which delays the
+When several faults hit the same request the order is: reset, concurrency (server, then per token), throttle,
+error, then slow (which delays the
 normal answer).
 """
 
@@ -43,6 +46,7 @@ class FaultConfig:
     max_concurrent: int = 0
     token_ttl: int | None = None
     faults_on_token: bool = False
+    max_concurrent_per_token: int = 0  # last: FaultConfig(...) built positionally keeps its meaning
 
     @classmethod
     def parse(cls, spec: str | None) -> FaultConfig:

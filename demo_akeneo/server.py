@@ -3,6 +3,12 @@
 `start_demo_server()` runs it in a background thread (tests, the admin's "try it" flow); the management command
 `serve_demo_akeneo` runs the same server in the foreground. Requests go: faults -> routing -> Accept -> token ->
 resource, and every answer is counted in `DemoServer.stats` so tests can see what a client really did.
+
+Latency is per kind, to play a distant Akeneo: `page_latency_ms` delays every answer but media downloads (list
+pages, item GETs, tokens, errors), `media_latency_ms` the media downloads; both default to `latency_ms`. The stats
+also keep the most API calls seen in flight at once, overall and per access token (`max_in_flight`,
+`max_in_flight_per_token`), and `GET /demo/stats` (not an Akeneo route, never counted) answers them as JSON, so a
+benchmark can read them from a demo running in another process.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import ipaddress
+import json
 import logging
 import socket
 import struct
@@ -33,6 +40,7 @@ logger = logging.getLogger(__name__)
 LOGIN_PAGE = (
     b"<!doctype html><html><head><title>Demo Akeneo</title></head><body><form>Login</form></body></html>"
 )
+STATS_PATH = "/demo/stats"  # the stats as JSON, for a benchmark running the demo in another process
 ACCEPTABLE = ("application/json", "application/*", "*/*", "*")
 
 
@@ -54,10 +62,20 @@ class Stats:
     by_kind: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     log: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=5000))
+    page_calls: int = 0  # API answers other than media downloads (list pages, item GETs, errors)
+    media_calls: int = 0  # media downloads (products, categories, assets, reference entities)
+    max_in_flight: int = 0  # most counted API calls in flight at once, all tokens together
+    max_in_flight_per_token: int = 0  # most calls in flight at once under one access token
+    max_in_flight_by_token: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, entry: LogEntry) -> None:
+    def record(self, entry: LogEntry, *, api: str | None = None) -> None:
+        """Count one answer; `api` is "page" or "media" for API calls (the benchmark's two kinds)."""
         with self._lock:
+            if api == "media":
+                self.media_calls += 1
+            elif api == "page":
+                self.page_calls += 1
             self.total += 1
             self.by_status[entry.status] += 1
             self.by_kind[entry.kind] += 1
@@ -72,7 +90,19 @@ class Stats:
                 "by_status": dict(self.by_status),
                 "by_kind": dict(self.by_kind),
                 "faults": dict(self.faults),
+                "page_calls": self.page_calls,
+                "media_calls": self.media_calls,
+                "max_in_flight": self.max_in_flight,
+                "max_in_flight_per_token": self.max_in_flight_per_token,
             }
+
+    def note_in_flight(self, overall: int, token: str | None, per_token: int) -> None:
+        with self._lock:
+            self.max_in_flight = max(self.max_in_flight, overall)
+            if token is not None:
+                self.max_in_flight_per_token = max(self.max_in_flight_per_token, per_token)
+                if per_token > self.max_in_flight_by_token.get(token, 0):
+                    self.max_in_flight_by_token[token] = per_token
 
     def reset(self) -> None:
         with self._lock:
@@ -81,6 +111,9 @@ class Stats:
             self.by_kind.clear()
             self.faults.clear()
             self.log.clear()
+            self.page_calls = self.media_calls = 0
+            self.max_in_flight = self.max_in_flight_per_token = 0
+            self.max_in_flight_by_token.clear()
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -105,6 +138,8 @@ class DemoServer:
         products: int = 1000,
         seed: int = 42,
         latency_ms: float = 0,
+        page_latency_ms: float | None = None,
+        media_latency_ms: float | None = None,
         faults: str | FaultConfig | None = None,
         token_ttl: int = 3600,
         client_id: str = DEFAULT_CREDENTIALS["client_id"],
@@ -138,11 +173,15 @@ class DemoServer:
             "password": password,
         }
         self.latency = latency_ms / 1000.0
+        self.page_latency = (latency_ms if page_latency_ms is None else page_latency_ms) / 1000.0
+        self.media_latency = (latency_ms if media_latency_ms is None else media_latency_ms) / 1000.0
+        self.media_kinds = frozenset(route.kind for route in self.api.routes if route.binary)
         self.verbose = verbose
         self.stats = Stats()
         self._counter = 0
         self._list_pages = 0
         self._in_flight = 0
+        self._in_flight_by_token: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         server_class = _HTTPServer6 if ":" in host else _HTTPServer
@@ -181,15 +220,26 @@ class DemoServer:
             self.thread.join(timeout=5)
 
     # --------------------------------------------------------------------------------------- counters
-    def _count_request(self) -> int:
+    def _count_request(self, token: str | None) -> tuple[int, int]:
+        """Number this request and enter it in flight; returns (number, calls in flight under its token)."""
         with self._lock:
             self._counter += 1
             self._in_flight += 1
-            return self._counter
+            per_token = 0
+            if token is not None:
+                self._in_flight_by_token[token] += 1
+                per_token = self._in_flight_by_token[token]
+            number, overall = self._counter, self._in_flight
+        self.stats.note_in_flight(overall, token, per_token)
+        return number, per_token
 
-    def _done(self) -> None:
+    def _done(self, token: str | None) -> None:
         with self._lock:
             self._in_flight -= 1
+            if token is not None:
+                self._in_flight_by_token[token] -= 1
+                if self._in_flight_by_token[token] <= 0:
+                    del self._in_flight_by_token[token]
 
     def _count_list_page(self) -> int:
         with self._lock:
@@ -212,7 +262,7 @@ def is_loopback(host: str) -> bool:
 
 
 def start_demo_server(host: str = "127.0.0.1", port: int = 0, **options: Any) -> DemoServer:
-    """Build a DemoServer (options: products, seed, latency_ms, faults, token_ttl, client_id, secret,
+    """Build a DemoServer (options: products, seed, latency_ms, page_latency_ms, media_latency_ms, faults, token_ttl, client_id, secret,
     username, password, products_uuid, legacy_measurements, refuse_flags, allow_remote, verbose) and serve it
     from a background thread."""
     return DemoServer(host, port, **options).start()
@@ -255,18 +305,37 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         raw_path, _, query = self.path.partition("?")
+        if raw_path == STATS_PATH and self.command == "GET":
+            self._send(Response(200, json.dumps(demo.stats.snapshot()).encode()))
+            return
         is_token = raw_path == TOKEN_PATH
         config = demo.fault_config
         counted = raw_path.startswith("/api/") and (not is_token or config.faults_on_token)
-        number = demo._count_request() if counted else 0
+        token = None if is_token else _bearer_token(self.headers.get("Authorization"))
+        number, per_token = demo._count_request(token) if counted else (0, 0)
+        # A call stops being in flight as its answer starts to leave (see _send): counted after the write, a
+        # client that frees its slot on receipt and sends the next call at once would look one over its limit.
+        self._in_flight_token = (token,) if counted else None
         try:
-            self._answer(demo, raw_path, query, body, is_token, number)
+            self._answer(demo, raw_path, query, body, is_token, number, per_token)
         finally:
-            if counted:
-                demo._done()
+            self._end_in_flight()
+
+    def _end_in_flight(self) -> None:
+        pending = getattr(self, "_in_flight_token", None)
+        if pending is not None:
+            self._in_flight_token = None
+            self.server.demo._done(pending[0])
 
     def _answer(
-        self, demo: DemoServer, raw_path: str, query: str, body: bytes, is_token: bool, number: int
+        self,
+        demo: DemoServer,
+        raw_path: str,
+        query: str,
+        body: bytes,
+        is_token: bool,
+        number: int,
+        per_token: int = 0,
     ) -> None:
         config = demo.fault_config
         kind = "token" if is_token else "api"
@@ -281,6 +350,11 @@ class _Handler(BaseHTTPRequestHandler):
             if config.max_concurrent and demo._in_flight > config.max_concurrent:
                 fault, response = (
                     "concurrency",
+                    error_response(429, "Too many requests", {"Retry-After": "1"}),
+                )
+            elif config.max_concurrent_per_token and per_token > config.max_concurrent_per_token:
+                fault, response = (
+                    "concurrency_per_token",
                     error_response(429, "Too many requests", {"Retry-After": "1"}),
                 )
             elif decision.throttle:
@@ -302,9 +376,12 @@ class _Handler(BaseHTTPRequestHandler):
             if malformed and demo._count_list_page() == config.malformed_page:
                 fault = "malformed"  # a complete HTTP answer whose JSON stops halfway
                 response = Response(200, response.body[: max(1, len(response.body) // 2)], list_page=True)
-        if demo.latency:
-            time.sleep(demo.latency)
-        demo.stats.record(LogEntry(self.command, self.path, response.status, kind, fault))
+        media = kind in demo.media_kinds
+        latency = demo.media_latency if media else demo.page_latency
+        if latency:
+            time.sleep(latency)
+        api = ("media" if media else "page") if raw_path.startswith("/api/") and not is_token else None
+        demo.stats.record(LogEntry(self.command, self.path, response.status, kind, fault), api=api)
         self._send(response)
 
     def _dispatch(
@@ -372,6 +449,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------------------------------- output
     def _send(self, response: Response) -> None:
+        self._end_in_flight()
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -388,6 +466,11 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+
+
+def _bearer_token(header: str | None) -> str | None:
+    scheme, _, token = (header or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def _acceptable(accept: str) -> bool:

@@ -278,7 +278,11 @@ def request_cancel(run: MigrationRun) -> str:
 
 
 def make_client(connection: Connection) -> AkeneoClient:
-    return AkeneoClient(connection.credentials(), ClientSettings.from_django())
+    """The client of a run: its in-flight budget is the connection's, shared with every process through Redis."""
+    from connections.akeneo.limiter import limiter_for
+
+    credentials = connection.credentials()
+    return AkeneoClient(credentials, ClientSettings.from_django(), limiter=limiter_for(credentials))
 
 
 def execute_step(

@@ -5,7 +5,9 @@ What it guarantees, because other importers break on exactly these:
   answer brings); a spent refresh token means logging in again, never a failed run;
 - every call has connect/read timeouts, is retried with exponential backoff and jitter on 408/429/5xx, resets and
   timeouts (honouring Retry-After), a bounded number of times;
-- at most `max_in_flight` requests at once (Akeneo SaaS allows 4 concurrent calls per connection);
+- at most `max_in_flight` requests at once (Akeneo SaaS allows 4 concurrent calls per connection), counted by
+  the client's limiter: this client's own by default, or one shared by every process of the connection through
+  Redis (`limiter_for`); a 429 or a Retry-After pauses the whole connection while the throttled call waits;
 - lists are followed through `_links.next.href` (never a hand-built cursor), one page and one prefetched page in
   memory, resumable from a saved next-page URL;
 - media are streamed to a file object in chunks, with their size and checksum.
@@ -63,6 +65,7 @@ from connections.akeneo.errors import (
     AkeneoUnreachable,
     AkeneoWaitTooLong,
 )
+from connections.akeneo.limiter import Limiter, LocalLimiter
 from connections.akeneo.resources import API_ROOT, MEDIA_KINDS, RESOURCES, Parents, ResourceSpec, parent_codes
 
 logger = logging.getLogger(__name__)
@@ -166,6 +169,7 @@ class AkeneoClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        limiter: Limiter | None = None,
     ) -> None:
         self.credentials = credentials
         self.settings = settings or ClientSettings()
@@ -177,7 +181,8 @@ class AkeneoClient:
         self.session.mount("https://", adapter)
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
         self._token_lock = threading.Lock()
-        self._gate = threading.BoundedSemaphore(max(self.settings.max_in_flight, 1))
+        # calls in flight and the connection-wide pause: shared by every process of a connection (limiter_for)
+        self.limiter: Limiter = limiter or LocalLimiter(self.settings.max_in_flight)
         self._token: Token | None = None
         self._expires_at = 0.0
         self._products_path: str | None = None
@@ -323,15 +328,21 @@ class AkeneoClient:
                     self.settings.max_attempts,
                     delay,
                 )
-                self._sleep(delay)
+                # Throttled: the whole connection holds back (every thread and process) while this call waits.
+                throttled = error.status == 429 or asked is not None
+                pause = self.limiter.pause(delay) if throttled else None
+                try:
+                    self._sleep(delay)
+                finally:
+                    self.limiter.resume(pause)
 
     def _send(self, method: str, url: str, consume: Callable[[requests.Response], T], **kwargs: Any) -> T:
-        """One HTTP exchange, body included, inside the in-flight gate; a 401 renews the token and replays once."""
+        """One HTTP exchange, body included, holding a limiter slot; a 401 renews the token and replays once."""
         url = self.absolute(url)
         path = urlsplit(url).path
         token = self._access_token()
         for replay in (False, True):
-            with self._gate:
+            with self.limiter.slot():
                 self._count("requests")
                 try:
                     response = self.session.request(

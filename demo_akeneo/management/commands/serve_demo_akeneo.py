@@ -24,6 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=1000, help="number of products (default 1000)")
         parser.add_argument("--seed", type=int, default=42, help="catalog seed (default 42)")
         parser.add_argument("--latency-ms", type=float, default=0, help="fixed delay added to every answer")
+        parser.add_argument(
+            "--page-latency-ms",
+            type=float,
+            default=None,
+            help="delay of every answer but media downloads (list pages, item GETs); default --latency-ms",
+        )
+        parser.add_argument(
+            "--media-latency-ms",
+            type=float,
+            default=None,
+            help="delay of media downloads; default --latency-ms",
+        )
         parser.add_argument("--faults", default="", help="fault SPEC, e.g. throttle_every=7,error_rate=0.05")
         parser.add_argument("--token-ttl", type=int, default=3600, help="access token lifetime in seconds")
         parser.add_argument(
@@ -57,6 +69,8 @@ class Command(BaseCommand):
                 products=int(options["products"]),  # type: ignore[call-overload]
                 seed=int(options["seed"]),  # type: ignore[call-overload]
                 latency_ms=float(options["latency_ms"]),  # type: ignore[arg-type]
+                page_latency_ms=_optional_float(options["page_latency_ms"]),
+                media_latency_ms=_optional_float(options["media_latency_ms"]),
                 faults=faults,
                 token_ttl=int(options["token_ttl"]),  # type: ignore[call-overload]
                 client_id=str(options["client_id"]),
@@ -80,6 +94,10 @@ class Command(BaseCommand):
         )
         for key in ("client_id", "secret", "username", "password"):
             self.stdout.write(f"  {key}: {server.credentials[key]}")
+        if server.page_latency or server.media_latency:
+            self.stdout.write(
+                f"  latency: {server.page_latency * 1000:g} ms per page, {server.media_latency * 1000:g} ms per media file"
+            )
         if faults.active:
             self.stdout.write(f"  faults: {options['faults']}")
         if options["legacy_measurements"]:
@@ -94,3 +112,7 @@ class Command(BaseCommand):
             self.stdout.write("Stopping.")
         finally:
             server.httpd.server_close()
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
