@@ -194,7 +194,7 @@ AKENEO_MAX_IN_FLIGHT = int(os.environ.get("AKENEO_MAX_IN_FLIGHT", "4"))
 # REDIS_URL; empty: each process keeps its own limit). A slot whose holder stops renewing it (a dead worker)
 # frees itself after AKENEO_SLOT_TTL seconds; holders renew every third of it.
 AKENEO_LIMITER_REDIS_URL = os.environ.get("AKENEO_LIMITER_REDIS_URL")
-AKENEO_SLOT_TTL = env_float("AKENEO_SLOT_TTL", 60.0)
+AKENEO_SLOT_TTL = env_float("AKENEO_SLOT_TTL", 15.0)
 AKENEO_TOKEN_REFRESH_BUFFER = env_float("AKENEO_TOKEN_REFRESH_BUFFER", 300.0)
 AKENEO_PAGE_SIZE = min(int(os.environ.get("AKENEO_PAGE_SIZE", "100")), 100)  # Akeneo refuses more than 100
 # Bounds on what an Akeneo server can make us do (it is not trusted): total seconds spent waiting between the

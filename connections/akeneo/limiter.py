@@ -232,7 +232,7 @@ class RedisLimiter(_SlotContext):
         identity: str,
         limit: int,
         *,
-        slot_ttl: float = 60.0,
+        slot_ttl: float = 15.0,
         fallback: LocalLimiter | None = None,
     ) -> None:
         if slot_ttl < 1:

@@ -21,8 +21,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker_env() -> dict[str, str]:
-    # Small pages and a short lease, so the kill lands mid-step and the takeover is quick.
-    return {"AKENEO_PAGE_SIZE": "20", "MIGRATION_STEP_LEASE_SECONDS": "3"}
+    # Small pages, a short lease and short Akeneo slots, so the kill lands mid-step and the takeover is quick (the
+    # killed process's in-flight slots in the shared Redis limiter free themselves after AKENEO_SLOT_TTL).
+    return {"AKENEO_PAGE_SIZE": "20", "MIGRATION_STEP_LEASE_SECONDS": "3", "AKENEO_SLOT_TTL": "3"}
 
 
 def test_killed_pool_process_resumes_and_ends_with_exactly_the_source(celery_worker):
