@@ -380,7 +380,17 @@ def mark_deleted(
 def _mark_unseen(run: MigrationRun, step: MigrationStep, resource: str) -> int:
     """A resource read in full: this connection's mappings whose key the step did not read are gone."""
     name = mapping_resource(resource)
-    seen = SeenKey.objects.filter(run_id=run.pk, resource=name, akeneo_key=OuterRef("akeneo_key"))
+    seen_keys = SeenKey.objects.filter(run_id=run.pk, resource=name)
+    if not seen_keys.exists() and _gone_mappings(run.connection_id, name).exists():
+        # Nothing recorded as read while this connection has records: a step resumed after its check had already
+        # cleared the keys (or a source that answered nothing). Flagging now would flag everything: don't.
+        MigrationLog.objects.create(
+            step=step,
+            level=MigrationLog.Level.WARNING,
+            message=f"{name}: no key recorded as read in this run; deletions were not checked (the next run checks them).",
+        )
+        return 0
+    seen = seen_keys.filter(akeneo_key=OuterRef("akeneo_key"))
     unseen = _gone_mappings(run.connection_id, name).filter(~Exists(seen)).order_by("akeneo_key")
     total = found = 0
     while True:  # each batch becomes SourceGone rows, so the next query starts after it
@@ -389,6 +399,7 @@ def _mark_unseen(run: MigrationRun, step: MigrationStep, resource: str) -> int:
             break
         found += len(pairs)
         total += _mark(run.connection_id, name, pairs, run.pk, step.pk)
+        _heartbeat(step)  # a long check keeps its step's lease: no second worker runs it meanwhile
     SeenKey.objects.filter(run_id=run.pk, resource=name).delete()
     if found:
         _log(

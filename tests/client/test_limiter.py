@@ -179,6 +179,8 @@ def test_a_waiter_resumes_when_the_pause_is_lifted(rdb):
     got: list = []
     thread = threading.Thread(target=lambda: got.append(waiter.acquire(timeout=WAIT)))
     thread.start()
+    thread.join(0.3)
+    assert thread.is_alive() and got == []  # held back by the pause
     throttled.resume(pause)
     thread.join(WAIT)
     assert got and got[0] is not None

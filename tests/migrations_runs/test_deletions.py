@@ -342,3 +342,20 @@ def test_after_deletions_reconciliation_matches_and_verify_finds_the_copy_identi
         "akeneo_verify", str(connection.pk), "--entities", "products", stdout=out
     )  # CommandError if not
     assert "identical to Akeneo" in out.getvalue()
+
+
+def test_a_deletion_check_run_again_after_its_keys_were_cleared_flags_nothing(demo):
+    """A step resumed after its deletion check (the process died before the step was marked completed) runs the
+    check again with no key recorded as read: it must not take that as "everything is gone"."""
+    from migrations_runs.deletions import after_step
+
+    connection = connection_for(demo)
+    run = migrate(connection, ["products"])
+    step = run.steps.get()
+    client = make_client(connection)
+    try:
+        assert after_step(step, client) == 0
+    finally:
+        client.close()
+    assert not Product.objects.filter(deleted_at__isnull=False).exists()
+    assert not SourceGone.objects.exists()
