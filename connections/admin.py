@@ -145,6 +145,7 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         """Both add and change go through here: error reports (debug page, e-mails) must not show secrets."""
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    @method_decorator(sensitive_post_parameters("client_id", "secret", "password", "events_secret"))
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
@@ -155,6 +156,7 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         }
         return super().add_view(request, form_url, extra_context)
 
+    @method_decorator(sensitive_post_parameters("client_id", "secret", "password", "events_secret"))
     def change_view(self, request, object_id, form_url="", extra_context=None):
         connection = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), "show_save_and_add_another": False}

@@ -166,6 +166,7 @@ class ConnectionChangeForm(CredentialsTestMixin, forms.ModelForm):
     def clean_base_url(self) -> str:
         return normalize_base_url(self.cleaned_data["base_url"])
 
+    @sensitive_variables()
     def _new_secret(self, name: str) -> str | None:
         """None = keep the stored value (left blank, or left as the mask)."""
         value = self.cleaned_data.get(name) or ""
@@ -218,6 +219,7 @@ class ConnectionChangeForm(CredentialsTestMixin, forms.ModelForm):
         )
         return cleaned
 
+    @sensitive_variables()
     def save(self, commit: bool = True) -> Connection:
         connection = super().save(commit=False)
         connection.set_credentials(**getattr(self, "new_credentials", {}))

@@ -8,6 +8,7 @@ without any secret, plaintext or encrypted, reaching a history row.
 from __future__ import annotations
 
 from django.db import models
+from django.views.decorators.debug import sensitive_variables
 from simple_history.models import HistoricalRecords
 
 from connections import crypto
@@ -77,6 +78,7 @@ class Connection(models.Model):
     def password(self) -> str:
         return crypto.decrypt(self.password_encrypted)
 
+    @sensitive_variables()
     def set_credentials(
         self, *, client_id: str | None = None, secret: str | None = None, password: str | None = None
     ) -> list[str]:
@@ -104,6 +106,7 @@ class Connection(models.Model):
         """The secret Akeneo signs its events with ("" when none is set): see the `events` app."""
         return crypto.decrypt(self.events_secret_encrypted)
 
+    @sensitive_variables()
     def set_events_secret(self, value: str) -> bool:
         """Encrypt the events secret; bump its revision when it really changed (History says "changed", never
         the value). Returns whether it changed. An empty value clears it (events are then refused)."""

@@ -28,6 +28,7 @@ import hmac
 import json
 import logging
 import time
+import uuid as uuid_module
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -148,6 +149,34 @@ EVENT_PLATFORM_NOUNS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
 ACTIONS = {"created": Action.CREATED, "updated": Action.UPDATED, "deleted": Action.DELETED}
 
 
+MAX_CODE_LENGTH = 255
+
+
+def _usable(code: str, *, uuid_only: bool = False) -> bool:
+    """A code from an event becomes a path segment of the REST call and a mapping key: `.`, `..`, a slash, a
+    control character or an over-long value would name another endpoint or another record, so it names nothing."""
+    if not code or code in (".", "..") or "/" in code or "\\" in code or len(code) > MAX_CODE_LENGTH:
+        return False
+    if any(ord(char) < 32 or ord(char) == 127 for char in code):
+        return False
+    if uuid_only:
+        try:
+            uuid_module.UUID(code)
+        except ValueError:
+            return False
+    return True
+
+
+def _checked(action: str, reference: Reference) -> tuple[str, Reference]:
+    """The reference, or one naming no record (recorded, never fetched) when a code in it is unusable."""
+    if not reference.code:
+        return action, reference
+    codes_ok = all(_usable(parent) for parent in reference.parents) and _usable(
+        reference.code, uuid_only=reference.resource == "products-uuid"
+    )
+    return action, reference if codes_ok else Reference(reference.resource)
+
+
 def _event_platform_reference(event_type: str, data: Any) -> tuple[str, Reference]:
     """(action, reference) of a CloudEvents type such as com.akeneo.pim.v1.product.updated(.delta)."""
     if not event_type.startswith(EVENT_PLATFORM_PREFIX):
@@ -166,7 +195,7 @@ def _event_platform_reference(event_type: str, data: Any) -> tuple[str, Referenc
         if not parent:
             return ACTIONS[parts[1]], Reference(resource)
         parents = (parent,)
-    return ACTIONS[parts[1]], Reference(resource, parents, code)
+    return _checked(ACTIONS[parts[1]], Reference(resource, parents, code))
 
 
 def _events_api_reference(action: str, data: Any) -> tuple[str, Reference]:
@@ -177,12 +206,12 @@ def _events_api_reference(action: str, data: Any) -> tuple[str, Reference]:
     if verb_action is None or noun not in ("product", "product_model"):
         return Action.OTHER, Reference("")
     if noun == "product_model":
-        return verb_action, Reference("product-models", (), _text(_dig(resource, "code")))
+        return _checked(verb_action, Reference("product-models", (), _text(_dig(resource, "code"))))
     uuid = _text(_dig(resource, "uuid"))
     if uuid:
-        return verb_action, Reference("products-uuid", (), uuid)
+        return _checked(verb_action, Reference("products-uuid", (), uuid))
     # Before 7.0 a product is named by its identifier only: read from /products.
-    return verb_action, Reference("products", (), _text(_dig(resource, "identifier")))
+    return _checked(verb_action, Reference("products", (), _text(_dig(resource, "identifier"))))
 
 
 def _when(value: Any) -> datetime | None:

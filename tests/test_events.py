@@ -20,6 +20,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from akeneo_migration.celery import app as celery_app
 from catalog.models import AttributeOption, Category, Family, Product, ProductModel
@@ -607,3 +608,46 @@ def test_event_outcomes_are_per_record_results_too(client, demo, connection):
         (None, "products-uuid", demo.catalog.product_uuid(11), "created"),
         (None, "products-uuid", demo.catalog.product_uuid(11), "deleted"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data"),
+    [
+        ("com.akeneo.pim.v1.product.updated", {"product": {"uuid": ".."}}),
+        ("com.akeneo.pim.v1.product.updated", {"product": {"uuid": "not-a-uuid"}}),
+        (
+            "com.akeneo.pim.v1.attribute-option.updated",
+            {"attribute_option": {"attribute": "..", "code": "x"}},
+        ),
+        ("com.akeneo.pim.v1.family.updated", {"family": {"code": "a/b"}}),
+    ],
+)
+def test_codes_that_would_name_another_endpoint_are_recorded_never_fetched(
+    client, demo, connection, event_type, data
+):
+    """An event's codes become path segments of the REST call: `..` or a slash would reach another endpoint."""
+    demo.stats.reset()
+    event = cloud_event(event_type, data)
+    assert post_platform(client, connection, event).status_code == 200
+    assert the_event(event["id"]).outcome != "applied"
+    assert demo.stats.total == 0  # nothing was asked of Akeneo
+
+
+def test_a_redelivered_event_still_claimed_comes_back_later_instead_of_being_dropped(
+    client, demo, connection
+):
+    """A worker killed mid-event: Celery redelivers at once, within the claim's lease. The task must come back
+    after the lease (a retry), not end and leave the event "processing" for good."""
+    from celery.exceptions import Retry
+
+    from events.tasks import process_event_task
+
+    event = cloud_event(
+        "com.akeneo.pim.v1.product.updated", {"product": {"uuid": demo.catalog.product_uuid(3)}}
+    )
+    assert post_platform(client, connection, event).status_code == 200
+    received = the_event(event["id"])
+    ReceivedEvent.objects.filter(pk=received.pk).update(outcome="processing", processed_at=timezone.now())
+    with pytest.raises(Retry):
+        process_event_task(received.pk)
+    assert the_event(event["id"]).outcome == "processing"
