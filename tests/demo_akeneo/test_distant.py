@@ -86,7 +86,9 @@ def test_more_than_n_calls_per_token_answer_429_with_retry_after(make_server):
     assert server.stats.faults["concurrency_per_token"] == 1
     assert server.stats.max_in_flight_per_token == 3  # the refused call was in flight too
     assert server.stats.max_in_flight_by_token == {a: 3, b: 2}
-    assert server.stats.max_in_flight == 5
+    # The four accepted calls last 1.5 s each, so they overlap; the refused one is answered at once and may be
+    # gone before the last accepted call arrives.
+    assert server.stats.max_in_flight in (4, 5)
 
 
 def test_a_client_keeping_to_four_calls_is_never_refused(make_server):
