@@ -235,6 +235,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 MIGRATION_STEP_LEASE_SECONDS = int(os.environ.get("MIGRATION_STEP_LEASE_SECONDS", "600"))
 # An incremental run reads products and product models updated after the start of the connection's last completed
 # run minus this overlap (clock skew between us and Akeneo, records saved while that run was starting).
+# Products and product models are read through up to this many disjoint partitions (family groups + no family)
+# at once, when the step has at least MIGRATION_PARTITION_MIN_RECORDS records; 1 reads them through one cursor.
+MIGRATION_PARTITIONS = int(os.environ.get("MIGRATION_PARTITIONS", "8"))
+MIGRATION_PARTITION_MIN_RECORDS = int(os.environ.get("MIGRATION_PARTITION_MIN_RECORDS", "1000"))
+# Partitions one process reads at once (its other partitions wait, or go to other workers).
+MIGRATION_PARTITION_THREADS = int(os.environ.get("MIGRATION_PARTITION_THREADS", "4"))
+# Extra Celery tasks queued per partitioned step, so other workers take partitions too.
+MIGRATION_PARTITION_HELPERS = int(os.environ.get("MIGRATION_PARTITION_HELPERS", "3"))
 MIGRATION_INCREMENTAL_OVERLAP_SECONDS = int(os.environ.get("MIGRATION_INCREMENTAL_OVERLAP_SECONDS", "300"))
 
 LOGGING = {

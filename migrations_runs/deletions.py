@@ -410,9 +410,9 @@ def _mark_unseen(run: MigrationRun, step: MigrationStep, resource: str) -> int:
 
 
 def _heartbeat(step: MigrationStep) -> None:
-    from migrations_runs.services import _check_run
+    from migrations_runs.locking import check_run
 
-    _check_run(step.run_id)
+    check_run(step.run_id)
     MigrationStep.objects.filter(pk=step.pk, status=Status.RUNNING).update(heartbeat_at=timezone.now())
 
 

@@ -1,6 +1,7 @@
 """Media of imported records: downloaded after their page is committed, into Django's storage.
 
-- At most the client's in-flight budget (4) at once: the downloads share the client's gate with paging.
+- A pipeline (`MediaPipeline`): pages feed it once committed and downloads go on while the next pages are read
+  and imported; the client's limiter keeps downloads and page reads within the connection's budget (4).
 - A media code already stored is never downloaded again; equal bytes under two codes are stored once (sha256).
 - Bytes spool through an anonymous temporary file (memory up to 1 MiB, then disk): nothing to clean up, nothing
   a concurrent worker could delete or collide with.
@@ -15,9 +16,10 @@ import hashlib
 import logging
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files import File
@@ -152,60 +154,163 @@ def media_references(
 def import_media(
     client: AkeneoClient, refs: list[MediaRef], *, heartbeat: Callable[[], None] | None = None
 ) -> tuple[int, list[tuple[str, str]]]:
-    """Download the media not stored yet. Returns (stored, [(record code, problem)]).
+    """Download the media not stored yet, and wait for them. Returns (stored, [(record code, problem)])."""
+    with MediaPipeline(client, heartbeat=heartbeat) as pipeline:
+        pipeline.submit(None, refs)
+        finished = pipeline.drain()
+    return (finished[0].stored, finished[0].problems) if finished else (0, [])
 
-    Threads only move bytes (Akeneo -> storage); every database read and write stays on the calling thread,
-    including `heartbeat`, called every HEARTBEAT_EVERY seconds while downloads last (the step's lease).
+
+@dataclass
+class Batch:
+    """The media of one committed page (or slice): done when every download ended, stored or not."""
+
+    key: Any  # the caller's handle, e.g. the cursor entry saying this page's media are pending
+    outstanding: int = 0
+    stored: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+class MediaPipeline:
+    """Media downloads that go on while the next pages are read and imported: committed pages feed it, up to
+    `max_queued` downloads wait or run at once (the caller blocks beyond that: memory and pending work stay
+    bounded), and the client's limiter keeps the connection's in-flight budget shared with page reads.
+
+    Threads only move bytes (Akeneo -> storage). Every database read and write (which codes are stored already,
+    the MediaFile rows) happens on the caller's thread, in `submit`, `poll` and `drain`, so SQLite sees one
+    writer per process and a step's transaction rules stay simple. `heartbeat` is called at least every
+    HEARTBEAT_EVERY seconds while the caller waits for downloads (the step's lease).
     """
+
+    def __init__(
+        self,
+        client: AkeneoClient,
+        *,
+        heartbeat: Callable[[], None] | None = None,
+        max_queued: int | None = None,
+    ) -> None:
+        self.client = client
+        self.heartbeat = heartbeat
+        workers = max(1, client.settings.max_in_flight)
+        self.max_queued = max(workers, max_queued or workers * 25)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="akeneo-media")
+        self._running: dict[Future, tuple[Batch, MediaRef]] = {}
+        self._batches: list[Batch] = []  # in submission order: finished batches are handed back in that order
+        self._last_beat = time.monotonic()
+
+    def __enter__(self) -> MediaPipeline:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def pending(self) -> int:
+        """Batches submitted and not handed back yet."""
+        return len(self._batches)
+
+    def submit(self, key: Any, refs: Iterable[MediaRef]) -> None:
+        """Queue the media of one committed page. Codes stored already are skipped (one query); codes that
+        cannot be stored are problems of the batch at once. Blocks while too many downloads are queued."""
+        from catalog.models import MediaFile
+
+        batch = Batch(key)
+        self._batches.append(batch)
+        usable = []
+        for ref in refs:
+            refusal = storable_code(ref.code)
+            if refusal is None:
+                usable.append(ref)
+            else:
+                batch.problems.append(
+                    (ref.record, f"Media code {_shown(ref.code)} {refusal}: not downloaded.")
+                )
+        if usable:
+            stored = set(
+                MediaFile.objects.filter(code__in=[ref.code for ref in usable]).values_list("code", flat=True)
+            )
+            queued = {ref.code for _batch, ref in self._running.values()}  # another page uses it too
+            for ref in usable:
+                if ref.code in stored or ref.code in queued:
+                    continue
+                queued.add(ref.code)
+                while len(self._running) >= self.max_queued:
+                    self._collect(wait_for_one=True)
+                batch.outstanding += 1
+                self._running[self._pool.submit(_download, self.client, ref)] = (batch, ref)
+
+    def poll(self) -> list[Batch]:
+        """Store what finished downloading; hand back the batches (oldest first) whose media all ended."""
+        self._collect(wait_for_one=False)
+        return self._finished()
+
+    def drain(self) -> list[Batch]:
+        """Wait for every queued download; hand back all the batches not handed back yet."""
+        while self._running:
+            self._collect(wait_for_one=True)
+        return self._finished()
+
+    def close(self) -> None:
+        """Stop: queued downloads are dropped (their pages stay pending in the cursor: the next run, or the
+        resumed step, fetches them), running ones end on their own deadline."""
+        for future in self._running:
+            future.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._running.clear()
+
+    def _finished(self) -> list[Batch]:
+        done = []
+        while self._batches and self._batches[0].outstanding == 0:
+            done.append(self._batches.pop(0))
+        return done
+
+    def _collect(self, *, wait_for_one: bool) -> None:
+        if not self._running:
+            return
+        timeout = HEARTBEAT_EVERY if wait_for_one else 0
+        while True:
+            ready, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
+            self._beat(force=bool(wait_for_one and not ready))
+            if ready or not wait_for_one:
+                break
+        fetched: list[tuple[Batch, MediaRef, str, Download]] = []
+        for future in ready:
+            batch, ref = self._running.pop(future)
+            batch.outstanding -= 1
+            outcome = future.result()
+            if isinstance(outcome, str):
+                batch.problems.append((ref.record, outcome))
+            else:
+                fetched.append((batch, ref, *outcome))
+        if fetched:
+            _store(fetched)
+
+    def _beat(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if self.heartbeat is not None and (force or now - self._last_beat >= HEARTBEAT_EVERY):
+            self._last_beat = now
+            self.heartbeat()
+
+
+def _store(fetched: list[tuple[Batch, MediaRef, str, Download]]) -> None:
+    """MediaFile rows for downloaded files. Same bytes under several codes are kept once: the file of a twin
+    (stored before, or in this lot) is reused and the new copy deleted."""
     from catalog.models import MediaFile
 
-    problems: list[tuple[str, str]] = []
-    usable = []
-    for ref in refs:
-        refusal = storable_code(ref.code)
-        if refusal is None:
-            usable.append(ref)
-        else:
-            problems.append((ref.record, f"Media code {_shown(ref.code)} {refusal}: not downloaded."))
-    if not usable:
-        return 0, problems
-    stored = set(
-        MediaFile.objects.filter(code__in=[ref.code for ref in usable]).values_list("code", flat=True)
-    )
-    missing = [ref for ref in usable if ref.code not in stored]
-    if not missing:
-        return 0, problems
-    workers = max(1, min(client.settings.max_in_flight, len(missing)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="akeneo-media") as pool:
-        futures = [pool.submit(_download, client, ref) for ref in missing]
-        while wait(futures, timeout=HEARTBEAT_EVERY).not_done:
-            if heartbeat is not None:
-                heartbeat()
-        outcomes = [future.result() for future in futures]
-    fetched = [
-        (ref, outcome) for ref, outcome in zip(missing, outcomes, strict=True) if not isinstance(outcome, str)
-    ]
-    problems += [
-        (ref.record, outcome)
-        for ref, outcome in zip(missing, outcomes, strict=True)
-        if isinstance(outcome, str)
-    ]
-    # Same bytes under several codes are kept once: reuse the file of a twin (stored before, or in this batch).
     twins = dict(
-        MediaFile.objects.filter(sha256__in=[result.sha256 for _ref, (_name, result) in fetched])
+        MediaFile.objects.filter(sha256__in=[result.sha256 for *_rest, result in fetched])
         .exclude(file="")
         .values_list("sha256", "file")
     )
-    problems += [
-        (
-            ref.record,
-            f"Media code {_shown(ref.code)} is not a safe relative path: kept as {media_path(ref.code)}",
-        )
-        for ref, _outcome in fetched
-        if media_path(ref.code) != ref.code
-    ]
     rows = []
-    for ref, (name, result) in fetched:
+    for batch, ref, name, result in fetched:
+        if media_path(ref.code) != ref.code:
+            batch.problems.append(
+                (
+                    ref.record,
+                    f"Media code {_shown(ref.code)} is not a safe relative path: kept as {media_path(ref.code)}",
+                )
+            )
         if result.sha256 in twins and twins[result.sha256] != name:
             default_storage.delete(name)
             name = twins[result.sha256]
@@ -219,8 +324,8 @@ def import_media(
                 sha256=result.sha256,
             )
         )
+        batch.stored += 1
     MediaFile.objects.bulk_create(rows, ignore_conflicts=True)  # a concurrent run may have stored a code too
-    return len(rows), problems
 
 
 def _download(client: AkeneoClient, ref: MediaRef) -> tuple[str, Download] | str:

@@ -100,6 +100,40 @@ class MigrationStep(models.Model):
         return f"{self.entity} ({self.get_status_display()})"
 
 
+class MigrationPartition(models.Model):
+    """A disjoint slice of a big step (products, product models): e.g. "family IN [...]" or "no family".
+
+    Each partition has its own cursor, counters and lease, so several threads or workers (on several machines)
+    read one step at once, and each resumes on its own after a crash. The step's counters are the sum of its
+    partitions' (both are incremented in the same transaction as each page)."""
+
+    step = models.ForeignKey(MigrationStep, on_delete=models.CASCADE, related_name="partitions")
+    index = models.PositiveIntegerField()
+    label = models.CharField(max_length=255)
+    search = models.JSONField(
+        default=dict, help_text="Akeneo search conditions added to each of the step's reads."
+    )
+    expected = models.PositiveIntegerField(null=True, blank=True, help_text="Akeneo's count when planned.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    cursor = models.JSONField(default=dict, blank=True)
+    read = models.PositiveIntegerField(default=0)
+    media = models.PositiveIntegerField(default=0)
+    owner = models.CharField(max_length=64, blank=True, help_text="The lease holder (a worker's claim).")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["step", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "index"], name="one_partition_per_index_per_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step.entity} partition {self.index} ({self.label})"
+
+
 class MigrationLog(models.Model):
     class Level(models.TextChoices):
         INFO = "info", "Info"

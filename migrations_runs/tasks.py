@@ -42,12 +42,24 @@ def execute_step_task(self, step_id: int) -> str:
     and waits, rather than running the same step twice.
     """
     try:
-        return services.execute_step(step_id).status
+        return services.execute_step(step_id, on_celery=True).status
     except services.StepBusy as busy:
         # Look again within the lease: a dead worker's step is taken over soon after its heartbeat stops.
         raise self.retry(
             exc=busy, countdown=max(1, min(60, settings.MIGRATION_STEP_LEASE_SECONDS // 2))
         ) from None
+
+
+@shared_task(name="migrations_runs.execute_partitions", acks_late=True, reject_on_worker_lost=True)
+def execute_partitions_task(step_id: int) -> None:
+    """Read partitions of a big step beside the worker running it (any worker may take this task). A helper's
+    failure is recorded on its partition; the step's own task ends the step and the run."""
+    services.execute_partitions(step_id)
+
+
+def enqueue_partition_helpers(step_id: int, count: int) -> None:
+    for _ in range(max(0, count)):
+        execute_partitions_task.delay(step_id)
 
 
 @shared_task(base=RecordingTask, name="migrations_runs.finish_run", acks_late=True)

@@ -499,7 +499,7 @@ class AkeneoClient:
         params: Mapping[str, Any] | None = None,
         start_url: str | None = None,
         prefetch: bool = True,
-        expected_count: int | None = None,
+        expected_count: int | Callable[[], int | None] | None = None,
     ) -> Iterator[Page]:
         """Pages of a resource, from the first or from a saved URL (`next_url`, or a page's own `url`); the
         next page downloads meanwhile.
@@ -557,13 +557,14 @@ class AkeneoClient:
                     error,
                 )
                 return self._first_page(resource, parent, params)
-            if error.status == 404 and spec.fallback and resource not in self.fallen_back:
-                self.fallen_back.add(resource)
-                logger.warning(
-                    "Akeneo has no %s (HTTP 404): reading %s instead (a PIM older than the first)",
-                    resource,
-                    spec.fallback,
-                )
+            if error.status == 404 and spec.fallback:  # (another thread may have found it out meanwhile)
+                if resource not in self.fallen_back:
+                    self.fallen_back.add(resource)
+                    logger.warning(
+                        "Akeneo has no %s (HTTP 404): reading %s instead (a PIM older than the first)",
+                        resource,
+                        spec.fallback,
+                    )
                 return self._first_page(spec.fallback, parent, params)
             raise
 
@@ -654,7 +655,7 @@ class AkeneoClient:
             )
             data = self.get(path, params={"limit": 1, "with_count": True})
         except AkeneoHTTPError as error:
-            if error.status == 404 and spec.fallback and resource not in self.fallen_back:
+            if error.status == 404 and spec.fallback:
                 self.fallen_back.add(resource)
                 return self.count(spec.fallback, parent=parent)
             raise
@@ -811,11 +812,24 @@ class _PagingGuard:
     Memory is one 20-byte digest per page (a million products at 100 per page: about 1 MB).
     """
 
-    def __init__(self, first_url: str, expected_count: int | None, settings: ClientSettings) -> None:
+    def __init__(
+        self, first_url: str, expected_count: int | Callable[[], int | None] | None, settings: ClientSettings
+    ) -> None:
         self.seen = {_url_digest(first_url)}
         self.read = 0
-        self.expected = expected_count if expected_count is not None and expected_count >= 0 else None
-        self.ceiling = None if self.expected is None else self.expected * 2 + 10 * settings.page_size
+        # a callable: the count is being read meanwhile (None until it is known)
+        self._expected = expected_count
+        self.page_size = settings.page_size
+
+    @property
+    def expected(self) -> int | None:
+        expected = self._expected() if callable(self._expected) else self._expected
+        return expected if isinstance(expected, int) and expected >= 0 else None
+
+    @property
+    def ceiling(self) -> int | None:
+        expected = self.expected
+        return None if expected is None else expected * 2 + 10 * self.page_size
 
     def check(self, page: Page) -> AkeneoPagingLoop | None:
         """None when `page.next_url` may be followed; else the error to raise once `page` is handed over."""
@@ -831,10 +845,11 @@ class _PagingGuard:
                 path=parts.path,
             )
         self.seen.add(digest)
-        if self.ceiling is not None and self.read > self.ceiling:
+        ceiling = self.ceiling
+        if ceiling is not None and self.read > ceiling:
             return AkeneoPagingLoop(
                 f"Akeneo's next links keep going: {self.read} items read where it counted {self.expected} "
-                f"(the limit is {self.ceiling}); stopped reading",
+                f"(the limit is {ceiling}); stopped reading",
                 path=parts.path,
             )
         return None

@@ -11,7 +11,8 @@ from catalog.models import Product
 from connections.akeneo.client import AkeneoClient
 from demo_akeneo.server import start_demo_server
 from migrations_runs.media import media_references
-from migrations_runs.models import MigrationLog, MigrationRun, Status
+from migrations_runs.models import MigrationLog, MigrationRun, MigrationStep, Status
+from migrations_runs.services import execute_run, start_run
 from tests.factories import connection_for
 from tests.hostile_akeneo import HostileAkeneo, start_hostile
 
@@ -70,15 +71,18 @@ def test_a_page_far_bigger_than_asked_is_imported_in_slices(demo, tmp_path, sett
     settings.MEDIA_ROOT = tmp_path
     settings.AKENEO_PAGE_SIZE = 50
     hostile = HostileAkeneo(demo, huge_page=600)
+    committed: list[int] = []  # the records the database holds as read, at each progress call
     try:
-        run, progress = migrate(connection_for(hostile), "products")
+        run = start_run(connection_for(hostile), ["products"], enqueue=False)
+        run = execute_run(
+            run, progress=lambda step: committed.append(MigrationStep.objects.get(pk=step.pk).read)
+        )
     finally:
         hostile.stop()
     assert run.status == Status.COMPLETED, run.error
     step = run.steps.get()
     assert (step.read, step.created, step.failed) == (600, 600, 0)
     assert Product.objects.count() == 600
-    # One commit (and one progress line) per slice of AKENEO_PAGE_SIZE records: the records read after each
-    # commit go 50, 100, ... 600 (then the line of the completed step).
-    reads = [int(line.split("]")[1].split()[0]) for line in progress.split("\r") if "read" in line]
-    assert reads == [*range(50, 601, 50), 600]
+    # One commit per slice of AKENEO_PAGE_SIZE records: the records read after each commit go 50, 100, ... 600
+    # (then the call of the completed step).
+    assert committed == [*range(50, 601, 50), 600]
