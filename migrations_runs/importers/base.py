@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from catalog import references
 from catalog.models import AkeneoRecord
-from catalog.records import checksum_of, strip_links
+from catalog.records import canonical_json, checksum_of_json, strip_links
 from connections.akeneo.resources import RESOURCES, parent_codes
 
 
@@ -225,10 +225,20 @@ class Importer:
                 if not isinstance(record, Mapping):
                     raise RecordError(f"a record must be an object, got {type(record).__name__}")
                 data = strip_links(record)
-                if has_nul(data):
+                text_form = canonical_json(data)
+                # JSON spells NUL "\\u0000": only a record whose text holds that needs the walk (the text
+                # alone cannot tell a NUL from an escaped backslash followed by "u0000")
+                if "\\u0000" in text_form and has_nul(data):
                     raise RecordError(
                         "the record holds a NUL character (\\u0000), which PostgreSQL cannot store"
                     )
+                try:
+                    checksum = checksum_of_json(text_form)
+                except UnicodeEncodeError:
+                    raise RecordError(
+                        "the record holds text that is not valid Unicode (a lone surrogate), which cannot be "
+                        "stored"
+                    ) from None
                 columns = self.columns(data, parent)
                 self._check_lengths(columns)
             except RecordError as error:
@@ -239,7 +249,7 @@ class Importer:
                 continue
             key = tuple(columns[name] for name in self.key_fields)
             label = "/".join(str(part) for part in key if part is not None)
-            rows.append(Row(key, label, columns, data, checksum_of(data)))
+            rows.append(Row(key, label, columns, data, checksum))
         return rows
 
     def _check_lengths(self, columns: Mapping[str, Any]) -> None:
