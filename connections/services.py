@@ -7,17 +7,19 @@ reads. Results and exceptions never carry a credential.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.views.decorators.debug import sensitive_variables
 
 from connections.akeneo.auth import Credentials, token_url
 from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.errors import AkeneoError, AkeneoHTTPError, AkeneoNotAnAPI, AkeneoUnreachable
-from connections.base_url import name_from_base_url
+from connections.base_url import name_from_base_url, normalize_base_url
 from connections.crypto import CredentialsUnreadable
 from connections.models import SECRET_FIELDS, Connection
 
@@ -207,7 +209,8 @@ def unique_connection_name(base_url: str, *, exclude_pk: int | None = None) -> s
 def create_connection(credentials: Credentials, *, name: str = "") -> Connection:
     """Test the credentials live, then save an enabled connection named from its base URL (or `name`).
 
-    Raises ValidationError (field -> message) before any call when a value is longer than its column.
+    Raises ValidationError (field -> message) before any call when a value is longer than its column, or when
+    `name` is taken; ConnectionNotSaved when Akeneo refuses the credentials (nothing is saved).
     """
     errors = length_errors(
         name=name,
@@ -217,16 +220,26 @@ def create_connection(credentials: Credentials, *, name: str = "") -> Connection
         username=credentials.username,
         password=credentials.password,
     )
+    if name and not errors and Connection.objects.filter(name=name).exists():
+        errors["name"] = f"a connection named {name!r} already exists"
     if errors:
         raise ValidationError(errors)
     result = verify_credentials(credentials)
     if not result.ok:
         raise ConnectionNotSaved(result)
+    return save_new_connection(credentials, name=name)
+
+
+@sensitive_variables()
+def save_new_connection(credentials: Credentials, *, name: str = "") -> Connection:
+    """Save an enabled connection with credentials that have just passed the live test (`create_connection`, or
+    the admin's create form, which tests them while validating). Named `name`, or from the base URL, made
+    unique with `-2`, `-3`… (retried if a concurrent create takes the same derived name)."""
     connection = Connection(base_url=credentials.base_url, username=credentials.username, enabled=True)
     connection.set_credentials(
         client_id=credentials.client_id, secret=credentials.secret, password=credentials.password
     )
-    for _attempt in range(3):  # a concurrent create may take the same derived name
+    for _attempt in range(3):
         connection.name = name or unique_connection_name(credentials.base_url)
         try:
             with transaction.atomic():
@@ -234,8 +247,175 @@ def create_connection(credentials: Credentials, *, name: str = "") -> Connection
             return connection
         except IntegrityError:
             if name:
-                raise
+                raise ValidationError({"name": f"a connection named {name!r} already exists"}) from None
     raise IntegrityError("Could not find a free connection name")
+
+
+# The plain fields a change may set, and the ones whose change means the credentials must be tested again.
+PLAIN_FIELDS = ("name", "base_url", "username", "enabled")
+TESTED_FIELDS = ("base_url", "username", *SECRET_FIELDS)
+
+
+@dataclass
+class ConnectionChanges:
+    """A validated change of a stored connection, ready to save: only the values that really differ.
+
+    `test` is the live test the new credentials passed (None: no credential changed, nothing was tested)."""
+
+    connection: Connection
+    fields: dict[str, object]
+    credentials: dict[str, str]
+    events_secret: str | None = None
+    test: ConnectionTestResult | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.credentials or self.events_secret is not None)
+
+
+@sensitive_variables()
+def prepare_update(
+    connection: Connection,
+    *,
+    name: str | None = None,
+    base_url: str | None = None,
+    client_id: str | None = None,
+    secret: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    enabled: bool | None = None,
+    events_secret: str | None = None,
+) -> ConnectionChanges:
+    """Check a change (None: keep the stored value) and, when it touches what Akeneo authenticates (base URL,
+    username, client id, secret, password), test the resulting credentials live, as saving in the admin does.
+
+    Raises ValidationError (field -> message) for a bad value, ConnectionNotSaved when Akeneo refuses the new
+    credentials. Nothing is saved: `apply_update` does that.
+    """
+    errors: dict[str, str] = {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            errors["name"] = "may not be empty"
+        elif Connection.objects.filter(name=name).exclude(pk=connection.pk).exists():
+            errors["name"] = f"a connection named {name!r} already exists"
+    if base_url is not None:
+        try:
+            base_url = normalize_base_url(base_url)
+        except ValidationError as exc:
+            errors["base_url"] = exc.messages[0]
+    for field_name, value in (("client_id", client_id), ("username", username)):
+        if value is not None and not value.strip():
+            errors[field_name] = "may not be empty"
+    for field_name, value in (("secret", secret), ("password", password)):
+        if value is not None and not value:
+            errors[field_name] = "may not be empty"
+    values = {"name": name, "base_url": base_url, "username": username, "client_id": client_id}
+    values.update(secret=secret, password=password, events_secret=events_secret)
+    for field_name, message in length_errors(
+        **{key: value for key, value in values.items() if key != "events_secret"}
+    ).items():
+        errors.setdefault(field_name, message)
+    if events_secret is not None and len(events_secret) > CREDENTIAL_MAX_LENGTH:
+        errors["events_secret"] = f"at most {CREDENTIAL_MAX_LENGTH} characters (it has {len(events_secret)})"
+    if errors:
+        raise ValidationError(errors)
+
+    fields = {
+        field_name: value
+        for field_name, value in (("name", name), ("base_url", base_url), ("username", username))
+        if value is not None and value != getattr(connection, field_name)
+    }
+    if enabled is not None and enabled != connection.enabled:
+        fields["enabled"] = enabled
+    stored: dict[str, str] = {}
+    for field_name in SECRET_FIELDS:
+        with suppress(CredentialsUnreadable):  # unreadable: must be given again to test new credentials
+            stored[field_name] = getattr(connection, field_name)
+    given = {"client_id": client_id, "secret": secret, "password": password}
+    credentials = {
+        field_name: value
+        for field_name, value in given.items()
+        if value is not None and value != stored.get(field_name)
+    }
+    if events_secret is not None:
+        try:
+            unchanged = connection.events_secret == events_secret
+        except CredentialsUnreadable:
+            unchanged = False
+        if unchanged:
+            events_secret = None
+    changes = ConnectionChanges(connection, fields, credentials, events_secret)
+    if credentials or any(field_name in fields for field_name in TESTED_FIELDS):
+        effective = {**stored, **credentials}
+        missing = [field_name for field_name in SECRET_FIELDS if not effective.get(field_name)]
+        if missing:
+            raise ValidationError(
+                {
+                    field_name: "the stored value cannot be decrypted with the configured key: give it again"
+                    for field_name in missing
+                }
+            )
+        changes.test = verify_credentials(
+            Credentials(
+                base_url=fields.get("base_url", connection.base_url),
+                client_id=effective["client_id"],
+                secret=effective["secret"],
+                username=fields.get("username", connection.username),
+                password=effective["password"],
+            )
+        )
+        if not changes.test.ok:
+            raise ConnectionNotSaved(changes.test)
+    return changes
+
+
+@sensitive_variables()
+def apply_update(changes: ConnectionChanges, *, reason: str = "") -> list[str]:
+    """Save a prepared change in one save (one History row; secrets recorded only as "changed"). Returns the
+    names of the fields that changed (empty: nothing to save, nothing written)."""
+    if not changes:
+        return []
+    connection = changes.connection
+    for field_name, value in changes.fields.items():
+        setattr(connection, field_name, value)
+    changed = list(changes.fields)
+    changed += connection.set_credentials(**changes.credentials)
+    if changes.events_secret is not None and connection.set_events_secret(changes.events_secret):
+        changed.append("events_secret")
+    if reason:
+        connection._change_reason = reason
+    try:
+        with transaction.atomic():
+            connection.save()
+    except IntegrityError:  # a concurrent change took the name
+        raise ValidationError({"name": f"a connection named {connection.name!r} already exists"}) from None
+    return changed
+
+
+def update_connection(connection: Connection, *, reason: str = "", **values) -> list[str]:
+    """`prepare_update` then `apply_update`: a failed check or live test changes nothing."""
+    return apply_update(prepare_update(connection, **values), reason=reason)
+
+
+class ConnectionBusy(Exception):
+    """A migration is running on the connection: it cannot be deleted under the worker's feet."""
+
+
+def delete_connection(connection: Connection) -> dict[str, int]:
+    """Delete a connection with its migration history, mappings, schedules and received events. The imported
+    catalog is kept (its rows do not belong to a connection). Refused while a run is active and alive (a stale
+    one is ended by the deletion). Returns what was deleted, per model label."""
+    from migrations_runs.models import ACTIVE_STATUSES
+    from migrations_runs.services import stale_reason
+
+    for run in connection.migration_runs.filter(status__in=ACTIVE_STATUSES):
+        if stale_reason(run) is None:
+            raise ConnectionBusy(
+                f"Migration run #{run.pk} is {run.get_status_display().lower()} on this connection: "
+                "cancel it (and let it stop) first."
+            )
+    _total, per_model = connection.delete()
+    return per_model
 
 
 def rotate_encryption_keys() -> tuple[int, list[int]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from django.utils import timezone
+from tqdm import tqdm
 
 from migrations_runs.entities import ENTITY_BY_CODE
-from migrations_runs.models import COUNTERS, MigrationLog, MigrationRun, MigrationStep
+from migrations_runs.models import COUNTERS, MigrationLog, MigrationRun, MigrationStep, Status
 
 LOG_LINES = 200
 
@@ -65,12 +68,103 @@ def run_progress(run: MigrationRun, *, level: str | None = None) -> dict:
     }
 
 
-def log_text(run: MigrationRun, *, level: str | None = None) -> str:
-    """The whole log as a plain-text file, oldest first."""
+def log_lines(run: MigrationRun, *, level: str | None = None, entity: str | None = None):
+    """The run's log lines, oldest first (one query, streamed), optionally of one level and one entity."""
     lines = MigrationLog.objects.filter(step__run=run).select_related("step").order_by("pk")
     if level:
         lines = lines.filter(level=level)
+    if entity:
+        lines = lines.filter(step__entity=entity)
+    return lines.iterator()
+
+
+def log_text(run: MigrationRun, *, level: str | None = None, entity: str | None = None) -> str:
+    """The whole log as a plain-text file, oldest first."""
     return "".join(
         f"{line.created_at.isoformat()}\t{line.level.upper()}\t{line.step.entity}\t{line.code}\t{line.message}\n"
-        for line in lines.iterator()
+        for line in log_lines(run, level=level, entity=entity)
     )
+
+
+class _Writer:
+    """What tqdm writes to: a stream, or a Django command's OutputWrapper (which would end every write with a
+    newline, breaking the in-place redraw)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.encoding = getattr(out, "encoding", None)  # tqdm draws its bar in blocks only on a UTF-8 stream
+
+    def write(self, text: str) -> None:
+        if hasattr(self.out, "style_func"):  # django.core.management.base.OutputWrapper
+            self.out.write(text, ending="")
+        else:
+            self.out.write(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.out, "isatty", lambda: False)())
+
+
+class TerminalProgress:
+    """The `progress(step)` callback of `akeneo_migrate --sync`: one tqdm bar per step, drawn in place.
+
+    Its clock starts at the step's `started_at` (not at the first callback, which comes after the first page):
+    the rate is records read over the time the step has run, the bar is read / Akeneo's count from the first
+    page on. A step Akeneo gives no count for (several resources) shows its counter and rate without a bar.
+    On a terminal the bar is redrawn at most 10 times a second; elsewhere (a log file) every 10 s, plus the
+    final line of each step."""
+
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+
+    def __init__(self, out: TextIO, *, mininterval: float | None = None) -> None:
+        self.out = _Writer(out)
+        live = self.out.isatty()
+        self.mininterval = mininterval if mininterval is not None else (0.1 if live else 10.0)
+        self.ncols = None if live else 100
+        self.bars: dict[int, tqdm] = {}
+
+    def __call__(self, step: MigrationStep) -> None:
+        bar = self.bars.get(step.pk)
+        if bar is None:
+            bar = self.bars[step.pk] = self._bar(step)
+        if step.total is not None and step.read > step.total:  # Akeneo's count was low: never past 100 %
+            bar.total = step.read
+        if step.status == Status.COMPLETED and bar.total is not None:
+            bar.total = step.read
+        bar.set_postfix_str(
+            f"+{step.created} ~{step.updated} ={step.unchanged} !{step.failed}", refresh=False
+        )
+        bar.update(step.read - bar.n)
+        if step.status in self.FINISHED:
+            self._close(step.pk)
+
+    def _bar(self, step: MigrationStep) -> tqdm:
+        label = ENTITY_BY_CODE[step.entity].label if step.entity in ENTITY_BY_CODE else step.entity
+        bar = tqdm(
+            total=step.total,
+            desc=f"{label:<28}",
+            unit=" rec",
+            file=self.out,
+            mininterval=self.mininterval,
+            miniters=1,
+            smoothing=0,  # the average since the step started, as the run page shows
+            ncols=self.ncols,
+            dynamic_ncols=self.ncols is None,
+            leave=True,
+            delay=0,
+        )
+        if step.started_at is not None:  # the step ran before this first callback (count call, first page)
+            bar.start_t = bar.last_print_t = min(step.started_at.timestamp(), bar.start_t)
+        return bar
+
+    def _close(self, step_id: int) -> None:
+        bar = self.bars.pop(step_id)
+        bar.refresh()
+        bar.close()
+
+    def close(self) -> None:
+        """Close the bars of steps that ended without a last callback (failed, cancelled)."""
+        for step_id in list(self.bars):
+            self._close(step_id)

@@ -4,22 +4,22 @@ admin's Start migration (and its Preview: `--dry-run`), for scripts. Filter flag
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError
 
 from connections.akeneo.errors import AkeneoError
 from connections.crypto import CredentialsUnreadable
 from connections.models import Connection
+from connections.terminal import TerminalCommand, for_terminal
 from migrations_runs.entities import ENTITY_BY_CODE, ENTITY_CODES
 from migrations_runs.filters import FilterError, check_filters, describe
-from migrations_runs.models import MigrationStep, Status
+from migrations_runs.models import Status
+from migrations_runs.progress import TerminalProgress
 from migrations_runs.services import MigrationNotStarted, StepBusy, execute_run, start_run
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = "Start a migration from an Akeneo connection (enqueued on Celery, or in this process with --sync)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -92,9 +92,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Migration run #{run.pk} queued: {', '.join(run.entities)}")
             return
         self.stdout.write(f"Migration run #{run.pk}: {', '.join(run.entities)}")
-        self._started: dict[int, float] = {}
+        progress = TerminalProgress(self.stderr)
         try:
-            run = execute_run(run, progress=self._progress)
+            run = execute_run(run, progress=progress)
         except StepBusy as busy:
             raise CommandError(str(busy)) from None
         except DatabaseError as error:  # even the failure could not be recorded: the run goes stale
@@ -103,6 +103,8 @@ class Command(BaseCommand):
                 f"It is ended by the next start or a Cancel once its lease "
                 f"({settings.MIGRATION_STEP_LEASE_SECONDS} s) has run out."
             ) from None
+        finally:
+            progress.close()
         for step in run.steps.order_by("position"):
             self.stdout.write(
                 f"{ENTITY_BY_CODE[step.entity].label:<28} {step.get_status_display():<10} read {step.read} "
@@ -110,7 +112,9 @@ class Command(BaseCommand):
                 f"skipped {step.skipped} failed {step.failed}"
             )
         if run.status != Status.COMPLETED:
-            raise CommandError(f"Migration run #{run.pk} {run.get_status_display().lower()}: {run.error}")
+            raise CommandError(
+                f"Migration run #{run.pk} {run.get_status_display().lower()}: {for_terminal(run.error)}"
+            )
         self.stdout.write(f"Migration run #{run.pk} completed.")
 
     def _connection(self, key: str) -> Connection:
@@ -154,7 +158,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if not codes:
             raise CommandError("Choose at least one entity to migrate.")
-        self.stdout.write(f"Dry run of {connection}: {', '.join(codes)} (nothing is written)")
+        self.stdout.write(f"Dry run of {for_terminal(connection)}: {', '.join(codes)} (nothing is written)")
         try:
             with make_client(connection) as client:
                 rows = preview(client, codes)
@@ -165,24 +169,13 @@ class Command(BaseCommand):
             self.stdout.write(f"{row['resource']:<36}" + "".join(f"{row[name]:>11}" for name in COUNTS))
         self.stdout.write("Dry run: nothing was written to the catalog.")
 
-    def _progress(self, step: MigrationStep) -> None:
-        """One line per entity, rewritten in place: records read, rate, and the outcome counters."""
-        started = self._started.setdefault(step.pk, time.monotonic())
-        rate = step.read / max(time.monotonic() - started, 1e-6)
-        done = step.status == Status.COMPLETED
-        bar = "#" * 20 if done else ("#" * (int(time.monotonic() - started) % 20)).ljust(20, "-")
-        line = (
-            f"\r{ENTITY_BY_CODE[step.entity].label:<28} [{bar}] {step.read:>8} read {rate:>8,.0f}/s "
-            f"(+{step.created} ~{step.updated} ={step.unchanged} !{step.failed})"
-        )
-        self.stderr.write(line, ending="\n" if done else "")
-        self.stderr.flush()
-
 
 def find_connection(key: str) -> Connection:
     """A connection by id or name; CommandError when there is none."""
     found = Connection.objects.filter(pk=int(key)) if key.isdigit() else Connection.objects.none()
     found = found or Connection.objects.filter(name=key)
     if not found:
-        raise CommandError(f"No connection with id or name {key!r} (see: manage.py akeneo_connection list)")
+        raise CommandError(
+            f"No connection with id or name {for_terminal(key)!r} (see: manage.py akeneo_connection list)"
+        )
     return found[0]
