@@ -14,12 +14,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from connections.masking import MASK, MaskedCredentialsMixin
 from migrations_runs.models import MigrationLog, MigrationRun, VerifyReport
 from migrations_runs.progress import log_text, run_progress
+from migrations_runs.run_page import decorate, entities_full, entities_summary, format_time, return_url
 from migrations_runs.services import request_cancel
 
 REPORT_PAGE_DIFFERENCES = 500  # differences shown on a report page; the downloads hold all that were kept
@@ -29,7 +31,7 @@ REPORT_PAGE_DIFFERENCES = 500  # differences shown on a report page; the downloa
 class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
     list_display = [
         "id", "connection", "masked_client_id", "masked_secret", "masked_password", "entities_display", "status",
-        "started_at", "user",
+        "started_display", "user",
     ]  # fmt: skip
     list_filter = ["status", "connection"]
     list_select_related = ["connection", "user"]
@@ -39,12 +41,44 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         "admin/migrations_runs/migrationrun/delete_selected_confirmation.html"
     )
 
+    class Media:
+        css = {"all": ["migrations_runs/runs_list.css"]}
+
     @admin.display(description="Entities")
     def entities_display(self, obj: MigrationRun) -> str:
-        return ", ".join(obj.entities)
+        """A few words, the full list on hover: 13 codes side by side pushed the User column off screen."""
+        return format_html(
+            '<span class="run-entities" title="{}">{}</span>',
+            entities_full(obj.entities),
+            entities_summary(obj.entities),
+        )
+
+    @admin.display(description="Started at", ordering="started_at")
+    def started_display(self, obj: MigrationRun) -> str:
+        return format_html('<span class="run-started">{}</span>', format_time(obj.started_at))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs start from a connection's edit page or `akeneo_migrate`
+
+    # --- deleting: back where the user started (the connection's Migration History tab), when it is safe
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        extra_context = {**(extra_context or {}), "next_url": return_url(request)}
+        return super().delete_view(request, object_id, extra_context)
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id) -> HttpResponse:
+        response = super().response_delete(request, obj_display, obj_id)
+        back = return_url(request)
+        return HttpResponseRedirect(back) if back and isinstance(response, HttpResponseRedirect) else response
+
+    def response_action(self, request: HttpRequest, queryset):
+        """Bulk delete: the confirmation page carries `next` on, and the final redirect follows it."""
+        response = super().response_action(request, queryset)
+        back = return_url(request)
+        if isinstance(response, TemplateResponse):
+            response.context_data["next_url"] = back
+        elif back and isinstance(response, HttpResponseRedirect) and request.POST.get("post"):
+            return HttpResponseRedirect(back)
+        return response
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # history is read-only
@@ -63,7 +97,7 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             ),
             path(
                 "<int:run_id>/cancel/",
-                self.admin_site.admin_view(require_POST(self.cancel_view)),
+                self.admin_site.admin_view(self.cancel_view),
                 name="migrations_runs_migrationrun_cancel",
             ),
             path(
@@ -132,7 +166,7 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             "opts": self.opts,
             "title": f"Migration run #{run.pk}",
             "run": run,
-            "progress": run_progress(run, level=level or None),
+            "progress": decorate(run_progress(run, level=level or None), run),
             "levels": MigrationLog.Level.choices,
             "level": level,
             "masked": MASK,
@@ -143,7 +177,7 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
 
     def progress_view(self, request: HttpRequest, run_id: int) -> JsonResponse:
         run = self._run(request, run_id)
-        return JsonResponse(run_progress(run, level=request.GET.get("level") or None))
+        return JsonResponse(decorate(run_progress(run, level=request.GET.get("level") or None), run))
 
     def log_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
         run = self._run(request, run_id)
@@ -154,15 +188,31 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         return response
 
     def cancel_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """GET asks for confirmation (the run page's Cancel leads here); only the confirmation's POST cancels."""
         if not request.user.has_perm("migrations_runs.run_migration"):
             raise PermissionDenied
         run = self._run(request, run_id)
+        run_page = reverse("admin:migrations_runs_migrationrun_change", args=[run.pk])
+        if request.method != "POST":
+            if not run.is_active:
+                messages.info(request, f"Migration run #{run.pk} is {run.get_status_display().lower()}.")
+                return HttpResponseRedirect(run_page)
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": f"Cancel migration run #{run.pk}?",
+                "run": run,
+                "run_page": run_page,
+            }
+            return TemplateResponse(
+                request, "admin/migrations_runs/migrationrun/cancel_confirmation.html", context
+            )
         if request_cancel(run) == "cancelled":
             run.refresh_from_db()
             messages.info(request, f"Migration run #{run.pk} was cancelled: {run.error}")
         else:
             messages.info(request, f"Migration run #{run.pk} will stop after the page being imported.")
-        return HttpResponseRedirect(reverse("admin:migrations_runs_migrationrun_change", args=[run.pk]))
+        return HttpResponseRedirect(run_page)
 
 
 @admin.register(VerifyReport)

@@ -196,6 +196,7 @@ class MediaPipeline:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="akeneo-media")
         self._running: dict[Future, tuple[Batch, MediaRef]] = {}
         self._batches: list[Batch] = []  # in submission order: finished batches are handed back in that order
+        self._fetched: list[tuple[Batch, MediaRef, str, Download]] = []  # downloaded, row not written yet
         self._last_beat = time.monotonic()
 
     def __enter__(self) -> MediaPipeline:
@@ -242,13 +243,23 @@ class MediaPipeline:
     def poll(self) -> list[Batch]:
         """Store what finished downloading; hand back the batches (oldest first) whose media all ended."""
         self._collect(wait_for_one=False)
+        self._flush()
         return self._finished()
 
     def drain(self) -> list[Batch]:
         """Wait for every queued download; hand back all the batches not handed back yet."""
         while self._running:
             self._collect(wait_for_one=True)
+        self._flush()
         return self._finished()
+
+    def _flush(self) -> None:
+        """One write for every download finished since the last (not one per download)."""
+        if self._fetched:
+            fetched, self._fetched = self._fetched, []
+            _store(fetched)
+            for batch, *_rest in fetched:
+                batch.outstanding -= 1
 
     def close(self) -> None:
         """Stop: queued downloads are dropped (their pages stay pending in the cursor: the next run, or the
@@ -257,6 +268,10 @@ class MediaPipeline:
             future.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._running.clear()
+        try:  # files already downloaded keep their row (else they would be orphans in storage)
+            self._flush()
+        except Exception:
+            logger.exception("Media rows of finished downloads could not be written")
 
     def _finished(self) -> list[Batch]:
         done = []
@@ -273,17 +288,14 @@ class MediaPipeline:
             self._beat(force=bool(wait_for_one and not ready))
             if ready or not wait_for_one:
                 break
-        fetched: list[tuple[Batch, MediaRef, str, Download]] = []
         for future in ready:
             batch, ref = self._running.pop(future)
-            batch.outstanding -= 1
             outcome = future.result()
             if isinstance(outcome, str):
+                batch.outstanding -= 1
                 batch.problems.append((ref.record, outcome))
-            else:
-                fetched.append((batch, ref, *outcome))
-        if fetched:
-            _store(fetched)
+            else:  # done once its row is written (_flush)
+                self._fetched.append((batch, ref, *outcome))
 
     def _beat(self, *, force: bool) -> None:
         now = time.monotonic()

@@ -96,6 +96,10 @@ def plan(
     workers = max(1, client.settings.max_in_flight)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="akeneo-count") as pool:
+            rest = None
+            if resource == "products-uuid":  # counted beside the families
+                rest = PlannedPartition("no family", {"family": [{"operator": "EMPTY"}]})
+                rest_count = pool.submit(count, rest.search)
             if len(families) <= MAX_COUNTED_FAMILIES:
                 counted = dict(
                     zip(families, pool.map(lambda code: count(in_family([code])), families), strict=True)
@@ -110,9 +114,8 @@ def plan(
             for partition in partitions:
                 partition.search = in_family(partition.families)
                 partition.label = _label(partition.families)
-            if resource == "products-uuid":
-                rest = PlannedPartition("no family", {"family": [{"operator": "EMPTY"}]})
-                rest.expected = count(rest.search)
+            if rest is not None:
+                rest.expected = rest_count.result()
                 partitions.append(rest)
     except AkeneoError as error:
         raise NotPartitioned(f"a partition could not be counted ({error})") from None

@@ -217,7 +217,9 @@ class Worker:
 
 @pytest.fixture
 def worker_env() -> dict[str, str]:
-    """Extra environment for the worker process; a test module overrides this fixture to change settings."""
+    """Extra environment for the worker process; a test module overrides this fixture to change settings.
+
+    CELERY_WORKER_CONCURRENCY in it sets the worker's number of prefork pool processes (1 by default)."""
     return {}
 
 
@@ -261,7 +263,7 @@ def celery_worker(
                 "-l",
                 "info",
                 "--concurrency",
-                "1",
+                worker_env.get("CELERY_WORKER_CONCURRENCY", "1"),
                 "--pool",
                 "prefork",
                 "-n",
