@@ -30,8 +30,7 @@ REPORT_PAGE_DIFFERENCES = 500  # differences shown on a report page; the downloa
 @admin.register(MigrationRun)
 class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
     list_display = [
-        "id", "connection", "masked_client_id", "masked_secret", "masked_password", "entities_display", "status",
-        "started_display", "user",
+        "id", "connection", "masked_credentials", "entities_display", "status", "started_display", "user",
     ]  # fmt: skip
     list_filter = ["status", "connection"]
     list_select_related = ["connection", "user"]
@@ -53,9 +52,18 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             entities_summary(obj.entities),
         )
 
+    @admin.display(description="Client ID / Secret / Password")
+    def masked_credentials(self, obj: MigrationRun) -> str:
+        """One masked column for the three: three columns of asterisks pushed the User column off a 1280 px
+        screen, and the masks carry no information beyond "never shown"."""
+        return MASK
+
     @admin.display(description="Started at", ordering="started_at")
     def started_display(self, obj: MigrationRun) -> str:
-        return format_html('<span class="run-started">{}</span>', format_time(obj.started_at))
+        if obj.started_at is None:
+            return "—"
+        day, time = format_time(obj.started_at).split(" ")
+        return format_html('<span class="run-started"><span>{}</span> <span>{}</span></span>', day, time)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs start from a connection's edit page or `akeneo_migrate`
@@ -66,9 +74,24 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def response_delete(self, request: HttpRequest, obj_display: str, obj_id) -> HttpResponse:
+        """Back to `next` (the Migration History tab), else to this list: Django would send a user without the
+        change permission (nobody has it: history is read-only) to the admin index."""
+        from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+
         response = super().response_delete(request, obj_display, obj_id)
+        if not isinstance(response, HttpResponseRedirect):
+            return response
         back = return_url(request)
-        return HttpResponseRedirect(back) if back and isinstance(response, HttpResponseRedirect) else response
+        if back:
+            return HttpResponseRedirect(back)
+        if self.has_view_permission(request):
+            changelist = reverse("admin:migrations_runs_migrationrun_changelist")
+            return HttpResponseRedirect(
+                add_preserved_filters(
+                    {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}, changelist
+                )
+            )
+        return response
 
     def response_action(self, request: HttpRequest, queryset):
         """Bulk delete: the confirmation page carries `next` on, and the final redirect follows it."""

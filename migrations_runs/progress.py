@@ -129,6 +129,8 @@ class TerminalProgress:
         bar = self.bars.get(step.pk)
         if bar is None:
             bar = self.bars[step.pk] = self._bar(step)
+        if bar.total is None and step.total is not None:  # counted while the first pages were read
+            bar.total = max(step.total, step.read)
         if step.total is not None and step.read > step.total:  # Akeneo's count was low: never past 100 %
             bar.total = step.read
         if step.status == Status.COMPLETED and bar.total is not None:

@@ -120,7 +120,13 @@ def start_run(
     `filters`: the run's import filters (see migrations_runs.filters); None: the connection's saved ones. With
     `incremental` (or `{"incremental": True}` in `filters`, on top of the saved filters), products and product
     models are read from the watermark of the connection's last completed run (recorded on the run)."""
-    from migrations_runs.filters import FilterError, clean_filters, incremental_log, resolve_run_filters
+    from migrations_runs.filters import (
+        FilterError,
+        clean_filters,
+        incremental_log,
+        resolve_run_filters,
+        summary,
+    )
 
     try:
         codes = in_dependency_order(list(entities))
@@ -161,6 +167,13 @@ def start_run(
             )
             MigrationStep.objects.bulk_create(
                 MigrationStep(run=run, entity=code, position=index) for index, code in enumerate(codes)
+            )
+            first = run.steps.order_by("position").first()
+            who = getattr(user, "get_username", lambda: "")() or "the command line or a schedule"
+            labels = ", ".join(ENTITY_BY_CODE[code].label for code in codes)
+            MigrationLog.objects.create(
+                step=first,
+                message=f"Run queued by {who}: {labels}. Import filters: {summary(run_filters) or 'none'}.",
             )
             note = incremental_log(run_filters)
             if note:  # said on the steps it narrows (structure is read in full)
@@ -291,7 +304,9 @@ def execute_step(
         check_run(run.pk)
         client = client or make_client(run.connection)
         step._on_celery = on_celery
+        _log_start(step)
         import_step(step, client, progress)
+        _log_finish(step)
     except RunEnded:
         step.refresh_from_db()
     except CancelRequested:
@@ -311,13 +326,48 @@ def execute_step(
     return step
 
 
+def _log_start(step: MigrationStep) -> None:
+    label = ENTITY_BY_CODE[step.entity].label
+    if step.read or step.cursor:
+        message = f"{label}: resumed after {step.read:,} records read (a process stopped before the end)"
+    else:
+        message = f"{label}: started"
+    MigrationLog.objects.create(step=step, message=message)
+
+
+def _log_finish(step: MigrationStep) -> None:
+    """The step's outcome in one line: counters, media, duration."""
+    label = ENTITY_BY_CODE[step.entity].label
+    seconds = (
+        (step.finished_at - step.started_at).total_seconds() if step.finished_at and step.started_at else 0
+    )
+    partitions = step.partitions.count()
+    read_through = f" through {partitions} partitions" if partitions else ""
+    MigrationLog.objects.create(
+        step=step,
+        message=f"{label}: finished in {_duration(seconds)}{read_through}: {step.read:,} read, "
+        f"{step.created:,} created, {step.updated:,} updated, {step.unchanged:,} unchanged, "
+        f"{step.skipped:,} skipped, {step.failed:,} failed; {step.media:,} media files downloaded",
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
 def _stop(step: MigrationStep, status: str, reason: str) -> None:
     """A failed or cancelled step stops its run: later steps see it and do not start. The reason is logged.
 
     Retried when the database is locked (the error being recorded may be that very lock).
     """
 
-    def write() -> None:
+    def write() -> bool:
         now = timezone.now()
         with transaction.atomic():
             if MigrationStep.objects.filter(pk=step.pk, status__in=ACTIVE_STATUSES).update(
@@ -328,14 +378,16 @@ def _stop(step: MigrationStep, status: str, reason: str) -> None:
                     level=MigrationLog.Level.ERROR if status == Status.FAILED else MigrationLog.Level.WARNING,
                     message=reason,
                 )
-            MigrationRun.objects.filter(pk=step.run_id, status__in=ACTIVE_STATUSES).update(
+            ended = MigrationRun.objects.filter(pk=step.run_id, status__in=ACTIVE_STATUSES).update(
                 status=status, error=reason, finished_at=now
             )
             MigrationStep.objects.filter(run_id=step.run_id, status=Status.QUEUED).update(
                 status=Status.CANCELLED
             )
+            return bool(ended)
 
-    retry_on_lock(write, f"Recording the end of step {step.pk}")
+    if retry_on_lock(write, f"Recording the end of step {step.pk}"):
+        _log_end(MigrationRun.objects.get(pk=step.run_id))
     step.refresh_from_db()
 
 
@@ -379,7 +431,45 @@ def finish_run(run_id: int) -> MigrationRun:
 
     retry_on_lock(write, f"Closing run {run_id}")
     run.refresh_from_db()
+    _log_end(run)
     return run
+
+
+def _log_end(run: MigrationRun) -> None:
+    """Reconciliation and the run's end, on its last step that ran (the run log is the steps' logs)."""
+    step = run.steps.exclude(status=Status.CANCELLED, started_at__isnull=True).order_by("-position").first()
+    step = step or run.steps.order_by("-position").first()
+    if step is None:
+        return
+    lines = []
+    rows = run.reconciliation or []
+    if rows:
+        mismatched = [row for row in rows if not row.get("match")]
+        if mismatched:
+            gaps = "; ".join(
+                f"{row['label']}: {row['local']:,} here, {row['source']:,} in {row['counted']}"
+                for row in mismatched
+            )
+            lines.append(
+                (
+                    MigrationLog.Level.WARNING,
+                    f"Reconciliation: {len(mismatched)} of {len(rows)} entities differ: {gaps}",
+                )
+            )
+        else:
+            lines.append(
+                (MigrationLog.Level.INFO, f"Reconciliation: all {len(rows)} entities match the source")
+            )
+    took = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else 0
+    media = sum(run.steps.values_list("media", flat=True))
+    end = f"Run {run.get_status_display().lower()} in {_duration(took)}; {media:,} media files downloaded"
+    if run.error:
+        end += f". Reason: {run.error}"
+    level = MigrationLog.Level.INFO if run.status == Status.COMPLETED else MigrationLog.Level.WARNING
+    lines.append((level, end))
+    MigrationLog.objects.bulk_create(
+        MigrationLog(step=step, level=level, message=text) for level, text in lines
+    )
 
 
 def reconcile(run: MigrationRun, client: AkeneoClient | None = None) -> list[dict]:

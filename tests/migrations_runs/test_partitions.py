@@ -166,3 +166,18 @@ def test_cancel_stops_every_partition(demo, connection, settings):
     assert not step.partitions.filter(status=Status.RUNNING).exists()  # none left looking held
     leftover = {t.name for t in threading.enumerate() if t.is_alive()} - before
     assert not [name for name in leftover if name.startswith(("akeneo-partition", "akeneo-walk"))]
+
+
+def test_running_again_changes_nothing(demo, connection):
+    first = start_run(connection, ["products"], enqueue=False)
+    assert execute_step(first.steps.get().pk).status == Status.COMPLETED
+    from migrations_runs.services import finish_run
+
+    finish_run(first.pk)
+    again = start_run(connection, ["products"], enqueue=False)
+    step = execute_step(again.steps.get().pk)
+    assert step.status == Status.COMPLETED, step.error
+    assert step.partitions.count() >= 3
+    assert (step.read, step.created, step.updated, step.unchanged) == (PRODUCTS, 0, 0, PRODUCTS)
+    assert step.media == 0  # every media file is stored already: nothing downloaded again
+    assert Product.objects.count() == PRODUCTS

@@ -59,7 +59,7 @@
       peak = Math.max(peak, s[rateKey]);
       liveRates(s.entity, sampleKey).forEach(function (p) { peak = Math.max(peak, p.rate); });
     });
-    peak = peak > 0 ? peak * 1.1 : 1;
+    peak = peak > 0 ? peak * 1.15 : 1;
     function x(t) { return left + (width - left - right) * t / span; }
     function y(v) { return top + (height - top - bottom) * (1 - v / peak); }
     var svg = el("svg", { viewBox: "0 0 " + width + " " + height, role: "img", "class": "run-chart-svg",
@@ -76,7 +76,7 @@
                                "class": "tick" }, svg);
       label.textContent = Math.round(span * f) + " s";
     });
-    el("text", { x: left + 4, y: top + 10, "class": "chart-title" }, svg).textContent = title;
+    el("text", { x: width - right, y: top + 10, "text-anchor": "end", "class": "chart-title" }, svg).textContent = title;
     chart.series.forEach(function (s, index) {
       var color = colorOf(s.entity, index);
       var seg = el("line", { x1: x(s.start), y1: y(s[rateKey]), x2: x(Math.max(s.end, s.start + span / 400)),
