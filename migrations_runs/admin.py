@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from connections.masking import MASK, MaskedCredentialsMixin
-from migrations_runs.models import MigrationLog, MigrationRun, VerifyReport
+from migrations_runs.models import MigrationLog, MigrationRun, Status, VerifyReport
 from migrations_runs.progress import log_text, run_progress
 from migrations_runs.run_page import decorate, entities_full, entities_summary, format_time, return_url
 from migrations_runs.services import request_cancel
@@ -230,7 +230,7 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             return TemplateResponse(
                 request, "admin/migrations_runs/migrationrun/cancel_confirmation.html", context
             )
-        if request_cancel(run) == "cancelled":
+        if request_cancel(run) == Status.CANCELLED:
             run.refresh_from_db()
             messages.info(request, f"Migration run #{run.pk} was cancelled: {run.error}")
         else:
@@ -313,7 +313,7 @@ class VerifyReportAdmin(admin.ModelAdmin):
             enqueue_report(report)
         except Exception as error:  # broker down
             VerifyReport.objects.filter(pk=report.pk).update(
-                status="failed",
+                status=Status.FAILED,
                 error=f"Could not be queued: the Celery broker did not answer ({type(error).__name__}).",
             )
             messages.error(request, f"The {kind} could not be queued: is Redis running?")

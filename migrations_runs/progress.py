@@ -18,7 +18,7 @@ def step_progress(step: MigrationStep, now=None) -> dict:
     elapsed = ((step.finished_at or now) - step.started_at).total_seconds() if step.started_at else 0.0
     rate = step.read / elapsed if elapsed > 0 else 0.0
     percent = eta = None
-    if step.status == "completed":
+    if step.status == Status.COMPLETED:
         percent = 100.0
     elif step.total:
         percent = min(100.0, 100.0 * step.read / step.total)

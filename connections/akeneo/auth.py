@@ -1,4 +1,4 @@
-"""Akeneo OAuth: the password grant (refresh comes with the client).
+"""Akeneo OAuth: the password grant and the refresh grant (the client decides when to use which).
 
 Akeneo answers token errors with 422 {"code", "message"} rather than OAuth-style bodies, so the caller
 gets the status and Akeneo's message on a typed error and decides what it means.

@@ -16,7 +16,8 @@ from demo_akeneo.server import start_demo_server
 from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import Mapping, MigrationLog, MigrationRun, MigrationStep, Status
-from migrations_runs.services import StepBusy, execute_step, finish_run, reconcile, start_run
+from migrations_runs.reconciliation import reconcile
+from migrations_runs.services import StepBusy, execute_step, finish_run, start_run
 from tests.factories import connection_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -148,7 +148,7 @@ def test_unknown_connection_and_entity_are_command_errors(connection):
 def test_reconciliation_counts_the_source_independently_and_shows_the_gap(connection, client, superuser):
     from django.urls import reverse
 
-    from migrations_runs.services import reconcile
+    from migrations_runs.reconciliation import reconcile
 
     call_command(
         "akeneo_migrate",

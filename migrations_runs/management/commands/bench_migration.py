@@ -36,7 +36,7 @@ from connections.models import Connection
 from demo_akeneo.benchmark import bare_follow, demo_server, demo_stats
 from migrations_runs.bench_workers import BenchSetupError, WorkerPool, celery_workers
 from migrations_runs.entities import ENTITY_BY_CODE, ENTITY_CODES
-from migrations_runs.models import ACTIVE_STATUSES, MigrationRun, MigrationStep
+from migrations_runs.models import ACTIVE_STATUSES, MigrationRun, MigrationStep, Status
 from migrations_runs.services import MigrationNotStarted, execute_run, make_client, request_cancel, start_run
 
 ROW_MARKER = "BENCH-ROW "
@@ -318,7 +318,7 @@ class Command(BaseCommand):
                 break
             if time.monotonic() - last_progress >= 1:
                 last_progress = time.monotonic()
-                for step in run.steps.exclude(status="queued").order_by("position"):
+                for step in run.steps.exclude(status=Status.QUEUED).order_by("position"):
                     seen = (step.read, step.media, step.status)
                     if shown.get(step.pk) != seen and shown.get(step.pk, (0, 0, ""))[2] != "completed":
                         shown[step.pk] = seen
@@ -337,14 +337,14 @@ class Command(BaseCommand):
                 )
             time.sleep(POLL_SECONDS)
         for step in run.steps.order_by("position"):  # the last numbers of the steps not shown as completed
-            if shown.get(step.pk, (0, 0, ""))[2] != "completed" and step.status == "completed":
+            if shown.get(step.pk, (0, 0, ""))[2] != Status.COMPLETED and step.status == Status.COMPLETED:
                 self._progress(step)
         return run
 
     # ------------------------------------------------------------------------------------------ output
     def _progress(self, step: MigrationStep) -> None:
         line = f"\r{ENTITY_BY_CODE[step.entity].label:<28} {step.read:>8} read  {step.media:>6} media"
-        self.stderr.write(line, ending="\n" if step.status == "completed" else "")
+        self.stderr.write(line, ending="\n" if step.status == Status.COMPLETED else "")
         self.stderr.flush()
 
     def _report(
