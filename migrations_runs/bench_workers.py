@@ -64,7 +64,7 @@ def database_url() -> str:
     return f"{schemes[engine]}://{auth}{host}{port}/{quote(str(info['NAME']), safe='')}{query}"
 
 
-def _children(pid: int) -> list[int]:
+def child_pids(pid: int) -> list[int]:
     """Direct children of a process (Linux /proc): a worker's prefork pool processes."""
     try:
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -90,7 +90,7 @@ def _stop(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=timeout)
     if process.poll() is None:
-        children = _children(process.pid)
+        children = child_pids(process.pid)
         process.kill()
         for child in children:
             with contextlib.suppress(ProcessLookupError):
@@ -139,7 +139,7 @@ class WorkerPool:
         for worker in self.workers:
             candidates = [(worker.process.pid, f"worker {worker.index}'s main process")]
             candidates += [
-                (pid, f"worker {worker.index}'s pool process") for pid in _children(worker.process.pid)
+                (pid, f"worker {worker.index}'s pool process") for pid in child_pids(worker.process.pid)
             ]
             for pid, role in candidates:
                 peak = peak_rss_mb(pid)

@@ -20,13 +20,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 import pytest
 import redis
 from django.conf import settings
 
 from akeneo_migration.celery import app as celery_app
+from migrations_runs.bench_workers import child_pids
 
 REDIS_START_TIMEOUT = 10.0
 WORKER_START_TIMEOUT = 30.0
@@ -39,14 +39,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _children(pid: int) -> list[int]:
-    """Direct children of a process (Linux /proc), e.g. the worker's prefork pool processes."""
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except (OSError, ValueError):
-        return []
-
-
 def _stop(process: subprocess.Popen, timeout: float) -> None:
     """SIGTERM, and after `timeout` SIGKILL, the process and (then) any child it left behind."""
     if process.poll() is None:
@@ -54,7 +46,7 @@ def _stop(process: subprocess.Popen, timeout: float) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=timeout)
     if process.poll() is None:
-        children = _children(process.pid)
+        children = child_pids(process.pid)
         process.kill()
         for child in children:
             with contextlib.suppress(ProcessLookupError):
@@ -166,34 +158,12 @@ def celery_app_on_test_redis(redis_server, redis_client):
 
 def database_url_for_worker() -> str:
     """A DATABASE_URL for the database the test process is using now (pytest-django's test database)."""
-    from django.db import connection
+    from migrations_runs.bench_workers import BenchSetupError, database_url
 
-    info = connection.settings_dict
-    engine = info["ENGINE"]
-    if engine == "django.db.backends.sqlite3":
-        name = str(info["NAME"])
-        if name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
-            pytest.fail(
-                f"The SQLite test database is in memory ({name!r}): a worker process cannot see it. "
-                "settings.DATABASES['default']['TEST']['NAME'] must be a file.",
-                pytrace=False,
-            )
-        return "sqlite:///" + str(Path(name).resolve())
-    schemes = {"django.db.backends.postgresql": "postgres", "django.db.backends.mysql": "mysql"}
-    if engine not in schemes:
-        pytest.fail(f"No worker DATABASE_URL known for the database engine {engine}", pytrace=False)
-    user = quote(str(info.get("USER") or ""), safe="")
-    password = quote(str(info.get("PASSWORD") or ""), safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(str(info.get("HOST") or ""), safe="")  # a socket directory is percent-encoded
-    port = f":{info['PORT']}" if info.get("PORT") else ""
-    options = {
-        k: v
-        for k, v in (info.get("OPTIONS") or {}).items()
-        if isinstance(v, str | int) and not isinstance(v, bool)
-    }
-    query = f"?{urlencode(options)}" if options else ""
-    return f"{schemes[engine]}://{auth}{host}{port}/{quote(str(info['NAME']), safe='')}{query}"
+    try:
+        return database_url()
+    except BenchSetupError as error:
+        pytest.fail(f"A worker process cannot use this test database: {error}", pytrace=False)
 
 
 @dataclass

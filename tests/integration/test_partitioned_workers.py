@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from demo_akeneo.server import DemoServer, start_demo_server
+from migrations_runs.bench_workers import child_pids
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import MigrationPartition, MigrationRun, MigrationStep, Status
 from migrations_runs.services import start_run
 from migrations_runs.tasks import execute_partitions_task, execute_step_task
 from tests.factories import connection_for
-from tests.integration.conftest import Worker, _children
+from tests.integration.conftest import Worker
 from tests.integration.test_migration_worker import wait_for_end
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -139,7 +140,7 @@ def test_pool_process_killed_while_holding_partitions_is_taken_over(
             if activity.step_pids and len(owners) >= 2 and any(read for _pk, _owner, read in running):
                 break
         [step_pid] = activity.step_pids
-        [victim] = [pid for pid in _children(celery_worker.process.pid) if pid != step_pid]
+        [victim] = [pid for pid in child_pids(celery_worker.process.pid) if pid != step_pid]
         held = {pk: owner for pk, owner, _read in running}
         os.kill(victim, signal.SIGKILL)
 

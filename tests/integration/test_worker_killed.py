@@ -9,11 +9,11 @@ import time
 import pytest
 
 from demo_akeneo.server import start_demo_server
+from migrations_runs.bench_workers import child_pids
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import MigrationStep, Status
 from migrations_runs.services import start_run
 from tests.factories import connection_for
-from tests.integration.conftest import _children
 from tests.integration.test_migration_worker import wait_for_end
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -37,7 +37,7 @@ def test_killed_pool_process_resumes_and_ends_with_exactly_the_source(celery_wor
             assert time.monotonic() < deadline, "the step never got going"
             time.sleep(0.05)
             step.refresh_from_db()
-        [child] = _children(celery_worker.process.pid)  # --concurrency 1: the process running the step
+        [child] = child_pids(celery_worker.process.pid)  # --concurrency 1: the process running the step
         os.kill(child, signal.SIGKILL)
 
         run = wait_for_end(run, timeout=120)
