@@ -3,18 +3,20 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .venv
-# Make sure .venv has the project with its test and production extras (reinstalled when pyproject.toml changes).
-DEV_VENV := bash scripts/lib.sh ensure_venv test,production test
+# Make sure .venv has requirements/test.txt (the locked test + production extras) and the project (reinstalled
+# when the lock or pyproject.toml changes).
+DEV_VENV := bash scripts/lib.sh ensure_venv test
 SHELL_SCRIPTS := scripts/lib.sh scripts/run.sh scripts/test.sh .ci/run
 
-.PHONY: help run test lint format venv clean distclean
+.PHONY: help run test lint format venv lock clean distclean
 
 help:
 	@echo "make run        start the app (web server, Celery worker, private Redis) on http://127.0.0.1:\$${PORT:-8000}/admin/"
 	@echo "make test       install what is missing, then ruff and pytest on SQLite and on a throw-away PostgreSQL"
 	@echo "make lint       ruff check + ruff format --check (and shellcheck on the scripts if installed)"
 	@echo "make format     ruff check --fix + ruff format"
-	@echo "make venv       create/update .venv with the test and production extras"
+	@echo "make venv       create/update .venv from requirements/test.txt (the locked test and production extras)"
+	@echo "make lock       recompile requirements/*.txt after a change of pyproject.toml (UPGRADE=1: newest versions)"
 	@echo "make clean      remove caches and generated files (keeps .venv, the database, keys and admin login)"
 	@echo "make distclean  clean + remove .venv, the SQLite database, var/media, the dev encryption key and admin login"
 
@@ -39,6 +41,10 @@ format:
 
 venv:
 	@$(DEV_VENV)
+
+# The locks pin every package with its hashes (pip-tools, options in [tool.pip-tools] of pyproject.toml).
+lock:
+	@bash scripts/lib.sh update_lock $(if $(filter 1,$(UPGRADE)),--upgrade,)
 
 clean:
 	rm -rf .pytest_cache .ruff_cache build *.egg-info var/static var/redis var/log

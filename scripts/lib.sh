@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared helpers for scripts/run.sh, scripts/test.sh and the Makefile.
 #
-# Source it (`source scripts/lib.sh`), or run one function from it: `bash scripts/lib.sh ensure_venv test,production test`.
+# Source it (`source scripts/lib.sh`), or run one function from it: `bash scripts/lib.sh ensure_venv test`.
 # Nothing here prints a secret.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,18 +73,58 @@ _create_venv() {
     fi
 }
 
-# ensure_venv EXTRAS STAMP: .venv exists and has `pip install -e '.[EXTRAS]'` done since pyproject.toml last
-# changed. The stamp file .venv/.installed-STAMP records that install; each caller keeps its own stamp.
+# The dependency locks, compiled by `make lock` from pyproject.toml: every package pinned with its hashes.
+#   requirements/test.txt        the project + its test and production extras + its build backend (make test, CI)
+#   requirements/production.txt  the project + its production extra + its build backend (make run), pinned to the
+#                                same versions as test.txt
+LOCK_DIR="$REPO_ROOT/requirements"
+
+# ensure_venv LOCK: .venv has every package of requirements/LOCK.txt (hash-checked: pip refuses a file whose
+# hash differs, and any package the lock does not pin) and the project itself installed editable, with no
+# dependency resolution of its own and built by the locked setuptools. Redone whenever the lock or
+# pyproject.toml changes: the stamp .venv/.installed-LOCK keeps the checksum of both (content, not mtime, which
+# a checkout resets). A package the lock dropped stays installed until .venv is recreated (make distclean).
 ensure_venv() {
-    local extras=$1 stamp="$VENV_DIR/.installed-$2"
+    local lock=$1 lock_file="$LOCK_DIR/$1.txt" stamp="$VENV_DIR/.installed-$1" want
+    [[ -f "$lock_file" ]] || die "No lock file $lock_file (locks: $(cd "$LOCK_DIR" 2>/dev/null && echo ./*.txt))"
     if ! [[ -x "$VENV_PY" ]] || ! "$VENV_PY" -c '' 2>/dev/null; then
         _create_venv
     fi
-    if [[ ! -e "$stamp" || "$REPO_ROOT/pyproject.toml" -nt "$stamp" ]]; then
-        section "Installing the project into .venv: pip install -e '.[$extras]' (a minute or two the first time)"
-        (cd "$REPO_ROOT" && "$VENV_PY" -m pip install --disable-pip-version-check -q -e ".[$extras]")
-        touch "$stamp"
+    want="$(cat "$lock_file" "$REPO_ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+    if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+        section "Installing requirements/$lock.txt into .venv, then the project (a minute or two the first time)"
+        "$VENV_PY" -m pip install --disable-pip-version-check -q --require-hashes -r "$lock_file"
+        (cd "$REPO_ROOT" && "$VENV_PY" -m pip install --disable-pip-version-check -q --no-deps \
+            --no-build-isolation -e .)
+        printf '%s\n' "$want" >"$stamp"
     fi
+}
+
+# update_lock [--upgrade]: recompile requirements/*.txt from pyproject.toml with pip-tools (its options are in
+# [tool.pip-tools] there), in a tool virtualenv of its own (.venv/lock-tools) so that the app's .venv keeps
+# exactly what the lock says. Without --upgrade, pins that still satisfy pyproject.toml are kept and only what
+# changed is resolved; with it, everything moves to the newest versions allowed. Reads the package index (PyPI).
+update_lock() {
+    local tools="$VENV_DIR/lock-tools" upgrade=()
+    [[ "${1:-}" == --upgrade ]] && upgrade=(--upgrade)
+    if ! [[ -x "$tools/bin/pip-compile" ]]; then
+        section "Installing pip-tools into $tools"
+        rm -rf "$tools"
+        "$(find_python)" -m venv "$tools" || die "Could not create $tools"
+        "$tools/bin/python" -m pip install --disable-pip-version-check -q 'pip-tools>=7.4'
+    fi
+    mkdir -p "$LOCK_DIR"
+    cd "$REPO_ROOT"
+    section "Compiling requirements/test.txt (extras test + production)"
+    CUSTOM_COMPILE_COMMAND="make lock" "$tools/bin/pip-compile" --quiet "${upgrade[@]}" \
+        --extra test --extra production -o requirements/test.txt pyproject.toml
+    # The production lock is a subset of the test lock at the same versions: what `make test` proved is what
+    # `make run` and a deployment install.
+    section "Compiling requirements/production.txt (extra production, versions of requirements/test.txt)"
+    rm -f requirements/production.txt # fully set by the constraint: no old pin to keep
+    CUSTOM_COMPILE_COMMAND="make lock" "$tools/bin/pip-compile" --quiet \
+        --extra production -c requirements/test.txt -o requirements/production.txt pyproject.toml
+    info "Review and commit requirements/*.txt; the next make run / make test installs them."
 }
 
 # --- Ports and processes --------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: the whole app on this machine for development, in the foreground, until Ctrl-C.
 #
-# .venv (installed when pyproject.toml changed), database migrations, an admin user, a private Redis on a free
-# loopback port (unless REDIS_URL is set), a Celery worker, Celery beat (it fires the connections' schedules) and
-# Django's development server on 127.0.0.1:${PORT:-8000}, and the demo Akeneo server (unless DEMO_AKENEO=0) on
-# 127.0.0.1:${DEMO_PORT:-8081} with ${DEMO_PRODUCTS:-1000} products, so a migration can be tried without an
-# Akeneo account.
+# .venv (the lock requirements/production.txt, installed again when it or pyproject.toml changed), database
+# migrations, an admin user, a private Redis on a free loopback port (unless REDIS_URL is set), a Celery worker,
+# Celery beat (it fires the connections' schedules) and Django's development server on 127.0.0.1:${PORT:-8000},
+# and the demo Akeneo server (unless DEMO_AKENEO=0) on 127.0.0.1:${DEMO_PORT:-8081} with ${DEMO_PRODUCTS:-1000}
+# products, so a migration can be tried without an Akeneo account.
 # Ctrl-C, SIGTERM or any of these processes exiting stops all of them.
 set -euo pipefail
 
@@ -76,7 +76,7 @@ if ! port_is_free "$PORT"; then
     die "Port $PORT on $HOST is already in use (another 'make run'?). Stop what uses it, or choose another port: PORT=8001 make run"
 fi
 
-ensure_venv production run
+ensure_venv production
 
 section "Database migrations"
 "$VENV_PY" manage.py migrate --noinput
