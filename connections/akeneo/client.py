@@ -31,6 +31,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import os
 import random
 import re
 import socket
@@ -179,6 +180,15 @@ class AkeneoClient:
         )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        if session is None:
+            # Every request goes to the connection's own host (see `absolute`): its proxy and CA bundle are read
+            # from the environment once here, not on each request as requests does by default (a sizeable share
+            # of a small media download's CPU). Never ~/.netrc: credentials are only the connection's own.
+            self.session.trust_env = False
+            self.session.proxies = requests.utils.get_environ_proxies(credentials.base_url)
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                self.session.verify = bundle
         self._sleep, self._clock, self._jitter = sleep, clock, jitter
         self._token_lock = threading.Lock()
         # calls in flight and the connection-wide pause: shared by every process of a connection (limiter_for)
