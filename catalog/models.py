@@ -175,7 +175,7 @@ class ProductModel(CodedRecord):
 class Product(AkeneoRecord):
     """A product, keyed by uuid. Products read from `/products` without a uuid get uuid5(identifier)."""
 
-    uuid = models.UUIDField(unique=True)
+    uuid = models.UUIDField("UUID", unique=True)
     identifier = models.CharField(max_length=CODE_LENGTH, null=True, blank=True, db_index=True)  # noqa: DJ001
     enabled = models.BooleanField(default=True, db_index=True)
     family_code = models.CharField(max_length=CODE_LENGTH, null=True, blank=True, db_index=True)  # noqa: DJ001

@@ -5,7 +5,11 @@ Only adapts HTTP to the services: the connection test lives in connections.servi
 
 from __future__ import annotations
 
+import math
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,7 +23,7 @@ from connections.forms import ConnectionChangeForm, ConnectionCreateForm
 from connections.history import field_changes
 from connections.masking import MASK, MaskedCredentialsMixin
 from connections.models import Connection
-from connections.services import unique_connection_name, verify_connection
+from connections.services import CONNECTION_OK, verify_connection
 from events.services import events_tab_context
 from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.services import MigrationNotStarted, start_run
@@ -129,15 +133,27 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             return [field for _name, options in self.view_fieldsets for field in options["fields"]]
         return []
 
-    def save_model(self, request, obj: Connection, form, change: bool) -> None:
+    def save_form(self, request, form, change: bool):
+        """A new connection is saved here, by the service the command line uses (it names the connection);
+        a change is only prepared (validated, tested) and saved in save_model."""
         if not change:
-            obj.name = unique_connection_name(obj.base_url)
-        super().save_model(request, obj, form, change)
+            return form.save()
+        return form.save(commit=False)
+
+    def save_model(self, request, obj: Connection, form, change: bool) -> None:
+        if change:
+            form.save()  # apply_update: one save, one History row, secrets only as "changed"
 
     def response_add(self, request, obj, post_url_continue=None):
-        """A new connection always lands on its edit page, where migrations start."""
-        messages.success(request, f"Connection OK: “{obj}” was saved and enabled.")
-        return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[obj.pk]))
+        """As UserAdmin does: "Save" continues to the edit page, where migrations start, except in a popup
+        (the opener gets the new connection) or for a user who may not open that page."""
+        if IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{CONNECTION_OK}: Akeneo accepted the credentials.", messages.SUCCESS)
+        if "_addanother" not in request.POST and self.has_view_or_change_permission(request, obj):
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = 1
+        return super().response_add(request, obj, post_url_continue)
 
     # --- pages
     @method_decorator(sensitive_post_parameters("client_id", "secret", "password", "events_secret"))
@@ -145,49 +161,56 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         """Both add and change go through here: error reports (debug page, e-mails) must not show secrets."""
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    @method_decorator(sensitive_post_parameters("client_id", "secret", "password", "events_secret"))
-    def add_view(self, request, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "title": "Create Connection",
-            # Saving always lands on the new connection's edit page; "add another" would not.
-            "show_save_and_add_another": False,
-            "show_save_and_continue": False,
-        }
-        return super().add_view(request, form_url, extra_context)
-
-    @method_decorator(sensitive_post_parameters("client_id", "secret", "password", "events_secret"))
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        connection = self.get_object(request, object_id)
-        extra_context = {**(extra_context or {}), "show_save_and_add_another": False}
-        if connection is not None:
-            chosen = set(connection.migration_entities or [])
-            extra_context.update(
-                history_rows=field_changes(connection),
-                can_test_connection=self.has_test_permission(request, connection),
-                masked=MASK,
-                migration_entities=[
-                    {"code": entity.code, "label": entity.label, "selected": entity.code in chosen}
-                    for entity in ENTITIES
-                ],
-                selected_count=len(chosen & set(ENTITY_CODES)),
-                can_run_migration=request.user.has_perm("migrations_runs.run_migration"),
-                can_view_runs=request.user.has_perm("migrations_runs.view_migrationrun"),
-                can_delete_runs=request.user.has_perm("migrations_runs.delete_migrationrun"),
-                migration_runs=connection.migration_runs.select_related("user")[:50],
-                active_run=connection.migration_runs.filter(status__in=("queued", "running")).first(),
-                **events_tab_context(request, connection),
-            )
-            try:
-                connection.credentials()
-            except CredentialsUnreadable as exc:
-                messages.error(request, str(exc))
-        return super().change_view(request, object_id, form_url, extra_context)
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Connections", **(extra_context or {})})
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        form = context.get("adminform").form if context.get("adminform") else None
+        """The page's extra context, from the object the admin has already fetched."""
+        form = context["adminform"].form if context.get("adminform") else None
         context["connection_test_explanation"] = getattr(form, "connection_test_explanation", "")
+        # Saving always lands on the connection's edit page; "add another" would not.
+        context["show_save_and_add_another"] = False
+        if add:
+            context.update(
+                title="Create connection",
+                subtitle=None,
+                show_save_and_continue=False,
+                connection_test_seconds=math.ceil(
+                    settings.AKENEO_CONNECT_TIMEOUT + settings.AKENEO_READ_TIMEOUT
+                ),
+            )
+        elif obj is not None:
+            context.update(self._edit_page_context(request, obj, form))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _edit_page_context(self, request: HttpRequest, connection: Connection, form) -> dict:
+        # After a refused POST the instance holds what was typed: the title names the stored connection.
+        name = (form.initial.get("name") if form is not None else None) or connection.name
+        verb = "Edit" if self.has_change_permission(request, connection) else "View"
+        try:
+            connection.credentials()
+        except CredentialsUnreadable as exc:
+            messages.error(request, str(exc))
+        chosen = set(connection.migration_entities or [])
+        return {
+            "title": f"{verb} connection “{name}”",
+            "subtitle": None,
+            "connection_name": name,
+            "history_rows": field_changes(connection),
+            "can_test_connection": self.has_test_permission(request, connection),
+            "masked": MASK,
+            "migration_entities": [
+                {"code": entity.code, "label": entity.label, "selected": entity.code in chosen}
+                for entity in ENTITIES
+            ],
+            "selected_count": len(chosen & set(ENTITY_CODES)),
+            "can_run_migration": request.user.has_perm("migrations_runs.run_migration"),
+            "can_view_runs": request.user.has_perm("migrations_runs.view_migrationrun"),
+            "can_delete_runs": request.user.has_perm("migrations_runs.delete_migrationrun"),
+            "migration_runs": connection.migration_runs.select_related("user")[:50],
+            "active_run": connection.migration_runs.filter(status__in=("queued", "running")).first(),
+            **events_tab_context(request, connection),
+        }
 
     def has_test_permission(self, request: HttpRequest, obj: Connection | None = None) -> bool:
         """Testing reads the stored credentials: it needs the view permission too, not only `test_connection`."""

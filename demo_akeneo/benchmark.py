@@ -17,7 +17,7 @@ from demo_akeneo.auth import DEFAULT_CREDENTIALS
 from demo_akeneo.server import STATS_PATH
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -34,7 +34,7 @@ def demo_server(
 ) -> Iterator[Credentials]:
     """Serve the demo from `manage.py serve_demo_akeneo` in a subprocess (so its CPU and memory are not the
     benchmark's) and yield its credentials once its token endpoint answers; `demo_stats()` reads its counters."""
-    port = _free_port()
+    port = free_port()
     manage = Path(__file__).resolve().parents[1] / "manage.py"
     command = [
         sys.executable,

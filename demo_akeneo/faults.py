@@ -17,6 +17,25 @@ SPEC grammar (``--faults`` / ``start_demo_server(faults=...)``): comma-separated
   token_ttl=T                 access-token lifetime in seconds (same as --token-ttl; this one wins)
   faults_on_token=1           also count and fault the token endpoint (by default it is never faulted)
 
+Token faults are chosen by the Base URL instead, so one server plays every broken token endpoint at once: a
+POST to ``/<name>/api/oauth/v1/token``, ``<name>`` one of ``TOKEN_FAULTS`` (or ``echo``, ``silent``), answers
+that fault; the Base URL ``http://HOST:PORT/<name>`` is a connection whose test meets it. Any other single
+segment (``/pim/api/oauth/v1/token``) is the normal token endpoint under a path prefix, like an Akeneo behind
+a reverse proxy (only the token endpoint: it is all a connection test calls).
+
+  not-found, method-not-allowed, html, not-json, no-token, redirect   not Akeneo's token answer (404, 405, 200
+                              HTML / text / JSON without a token, 302 to the login page)
+  unauthorized, invalid-grant, invalid-client, wrong-client, wrong-user
+                              credentials refused (401; OAuth's 400 codes; Akeneo's two 422 messages)
+  forbidden                   403
+  bad-request, not-acceptable, unsupported-media, missing-grant, throttled
+                              the request refused (400, 406, 415, Akeneo's 422 for missing grant fields, 429
+                              with ``Retry-After: 10``)
+  server-error, bad-gateway, unavailable    500 and 502 (HTML), 503 (JSON)
+  echo                        a careless server: 422 whose message repeats the password it was sent
+  silent                      the request is read and never answered until the client hangs up (or 300 s):
+                              the client's read timeout must fire
+
 Counted requests are the API requests (``/api/rest/...``), plus token requests when ``faults_on_token=1``.
 When several faults hit the same request the order is: reset, concurrency (server, then per token), throttle,
 error, then slow (which delays the
@@ -25,8 +44,11 @@ normal answer).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 
+from demo_akeneo.api import Response, error_response
+from demo_akeneo.auth import MISSING_CLIENT, MISSING_GRANT, NO_USER
 from demo_akeneo.catalog import mix
 
 
@@ -114,3 +136,71 @@ def decide(config: FaultConfig, seed: int, n: int) -> Decision:
             error = 500 if (roll >> 32) % 2 == 0 else 503
     slow = config.slow_seconds if config.slow_every and n % config.slow_every == 0 else 0.0
     return Decision(reset=reset, throttle=throttle, error=error, slow_seconds=slow)
+
+
+# name -> (status, content type, body, extra headers): what a broken or differently configured server answers
+TOKEN_FAULTS: dict[str, tuple[int, str, str, dict[str, str]]] = {
+    "not-found": (404, "text/html", "<html><body>Page not found</body></html>", {}),
+    "method-not-allowed": (405, "application/json", '{"code":405,"message":"Method Not Allowed"}', {}),
+    "html": (
+        200,
+        "text/html; charset=utf-8",
+        "<!doctype html><html><body><form>Login</form></body></html>",
+        {},
+    ),
+    "not-json": (200, "text/plain", "hello, this is not an API", {}),
+    "no-token": (200, "application/json", '{"status":"ok"}', {}),
+    "redirect": (302, "text/html", "", {"Location": "/user/login"}),
+    "unauthorized": (401, "application/json", '{"code":401,"message":"Unauthorized"}', {}),
+    "invalid-grant": (
+        400,
+        "application/json",
+        '{"error":"invalid_grant","error_description":"Invalid username and password combination"}',
+        {},
+    ),
+    "invalid-client": (
+        400,
+        "application/json",
+        '{"error":"invalid_client","error_description":"The client credentials are invalid"}',
+        {},
+    ),
+    "wrong-client": (422, "application/json", json.dumps({"code": 422, "message": MISSING_CLIENT}), {}),
+    "wrong-user": (422, "application/json", json.dumps({"code": 422, "message": NO_USER}), {}),
+    "forbidden": (403, "application/json", '{"code":403,"message":"Access forbidden."}', {}),
+    "bad-request": (400, "application/json", '{"code":400,"message":"Invalid json message received"}', {}),
+    "not-acceptable": (406, "application/json", '{"code":406,"message":"Not acceptable"}', {}),
+    "unsupported-media": (415, "application/json", '{"code":415,"message":"Unsupported media type"}', {}),
+    "missing-grant": (422, "application/json", json.dumps({"code": 422, "message": MISSING_GRANT}), {}),
+    "throttled": (
+        429,
+        "application/json",
+        '{"code":429,"message":"Too many requests"}',
+        {"Retry-After": "10"},
+    ),
+    "server-error": (500, "text/html", "<html>Internal Server Error</html>", {}),
+    "bad-gateway": (502, "text/html", "<html>Bad Gateway</html>", {}),
+    "unavailable": (503, "application/json", '{"code":503,"message":"Service unavailable"}', {}),
+}
+TOKEN_ECHO = "echo"
+TOKEN_SILENT = "silent"
+TOKEN_FAULT_NAMES = frozenset({*TOKEN_FAULTS, TOKEN_ECHO, TOKEN_SILENT})
+SILENT_HOLD_SECONDS = 300.0  # longer than any client timeout; a held thread is still given back eventually
+_TOKEN_SUFFIX = "/api/oauth/v1/token"
+
+
+def token_path_prefix(raw_path: str) -> str | None:
+    """The path prefix of a token request ("" for the plain endpoint, "pim" for /pim/...); None: not a token path."""
+    if raw_path == _TOKEN_SUFFIX:
+        return ""
+    head, sep, tail = raw_path.partition(_TOKEN_SUFFIX)
+    if sep and not tail and head.count("/") == 1 and len(head) > 1:
+        return head[1:]
+    return None
+
+
+def token_fault_response(name: str, credentials: dict[str, str]) -> Response:
+    """The answer of token fault `name` (not `silent`, which never answers)."""
+    if name == TOKEN_ECHO:
+        return error_response(422, f"No user found for password {credentials['password']}")
+    status, content_type, body, headers = TOKEN_FAULTS[name]
+    return Response(status, body.encode(), content_type, dict(headers))

@@ -18,6 +18,7 @@ import io
 import ipaddress
 import json
 import logging
+import select
 import socket
 import struct
 import threading
@@ -31,9 +32,17 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from demo_akeneo.api import ApiError, DemoApi, Request, Response, error_response
-from demo_akeneo.auth import DEFAULT_CREDENTIALS, INVALID_TOKEN, TOKEN_PATH, TokenStore, token_endpoint
+from demo_akeneo.auth import DEFAULT_CREDENTIALS, INVALID_TOKEN, TokenStore, token_endpoint
 from demo_akeneo.catalog import Catalog
-from demo_akeneo.faults import FaultConfig, decide
+from demo_akeneo.faults import (
+    SILENT_HOLD_SECONDS,
+    TOKEN_FAULT_NAMES,
+    TOKEN_SILENT,
+    FaultConfig,
+    decide,
+    token_fault_response,
+    token_path_prefix,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -308,9 +317,13 @@ class _Handler(BaseHTTPRequestHandler):
         if raw_path == STATS_PATH and self.command == "GET":
             self._send(Response(200, json.dumps(demo.stats.snapshot()).encode()))
             return
-        is_token = raw_path == TOKEN_PATH
+        prefix = token_path_prefix(raw_path)
+        if prefix in TOKEN_FAULT_NAMES:
+            self._token_fault(demo, prefix)
+            return
+        is_token = prefix is not None
         config = demo.fault_config
-        counted = raw_path.startswith("/api/") and (not is_token or config.faults_on_token)
+        counted = config.faults_on_token if is_token else raw_path.startswith("/api/")
         token = None if is_token else _bearer_token(self.headers.get("Authorization"))
         number, per_token = demo._count_request(token) if counted else (0, 0)
         # A call stops being in flight as its answer starts to leave (see _send): counted after the write, a
@@ -320,6 +333,29 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(demo, raw_path, query, body, is_token, number, per_token)
         finally:
             self._end_in_flight()
+
+    def _token_fault(self, demo: DemoServer, name: str) -> None:
+        """A token fault chosen by the Base URL's path prefix (see demo_akeneo.faults)."""
+        fault = f"token:{name}"
+        if name == TOKEN_SILENT:
+            demo.stats.record(LogEntry(self.command, self.path, 0, "token", fault))
+            self._hold_until_hang_up()
+            return
+        response = token_fault_response(name, demo.credentials)
+        demo.stats.record(LogEntry(self.command, self.path, response.status, "token", fault))
+        self._send(response)
+
+    def _hold_until_hang_up(self) -> None:
+        """Never answer: wait until the client closes (its timeout fired) or stop() shuts the socket down."""
+        self.close_connection = True
+        deadline = time.monotonic() + SILENT_HOLD_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0.1)
+                if readable and not self.connection.recv(65536):
+                    return
+            except (OSError, ValueError):
+                return
 
     def _end_in_flight(self) -> None:
         pending = getattr(self, "_in_flight_token", None)

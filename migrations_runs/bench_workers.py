@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection as db_connection
 from django.test.utils import override_settings
 
-from demo_akeneo.benchmark import _free_port
+from demo_akeneo.benchmark import free_port
 
 REDIS_START_TIMEOUT = 10.0
 WORKER_START_TIMEOUT = 60.0
@@ -83,7 +83,7 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def _stop(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> None:
+def stop_process(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> None:
     """SIGTERM (a worker's warm shutdown), and after `timeout` SIGKILL the process and the children it left."""
     if process.poll() is None:
         process.terminate()
@@ -167,7 +167,7 @@ def _start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
         )
     log_path = workdir / "redis.log"
     for _attempt in range(3):  # the free port may be taken between probing and binding: try another
-        port = _free_port()
+        port = free_port()
         url = f"redis://127.0.0.1:{port}/0"
         with log_path.open("ab") as log:
             command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
@@ -188,7 +188,7 @@ def _start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
                     time.sleep(0.05)
         finally:
             client.close()
-        _stop(process, 5)
+        stop_process(process, 5)
     raise BenchSetupError(f"redis-server did not start: {_tail(log_path)}")
 
 
@@ -276,9 +276,9 @@ def celery_workers(count: int) -> Iterator[WorkerPool]:
         if pool is not None:
             for worker in pool.workers:
                 with contextlib.suppress(Exception):
-                    _stop(worker.process)
+                    stop_process(worker.process)
         if redis_process is not None:
-            _stop(redis_process, 5)
+            stop_process(redis_process, 5)
         _forget_celery_connections(app)
         for name, value in saved.items():
             app.conf[name] = value

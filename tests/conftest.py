@@ -1,25 +1,27 @@
-"""Shared fixtures: a real local fake Akeneo token endpoint, users with chosen permissions."""
+"""Shared fixtures: the demo Akeneo's token endpoint (with its token faults), users with chosen permissions."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from tests.fake_akeneo import VALID, SilentServer, start_fake_akeneo
+from tests.support.akeneo import VALID, Endpoint, TokenAkeneo, start_token_akeneo
 
 
 @pytest.fixture(scope="session")
-def fake_akeneo():
-    server = start_fake_akeneo()
+def fake_akeneo() -> Iterator[TokenAkeneo]:
+    """The demo Akeneo for connection tests: VALID logs in, `base_url("forbidden")` etc. meet a token fault."""
+    server = start_token_akeneo()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def silent_server():
-    server = SilentServer()
-    yield server
-    server.stop()
+def silent_server(fake_akeneo: TokenAkeneo) -> Endpoint:
+    """A Base URL whose token call is accepted and never answered: the client's read timeout must fire."""
+    return Endpoint(fake_akeneo.base_url("silent"))
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import factory
 
 from connections.models import Connection
-from tests.fake_akeneo import VALID
+from tests.support.akeneo import VALID
 
 
 class ConnectionFactory(factory.django.DjangoModelFactory):

@@ -22,6 +22,10 @@ only ever talks to the proxy. What each tamper keyword does:
   huge_page=N            the first products-uuid list page (a `with_count` probe aside) holds N records
                          (copies of the real ones, new uuids)
   retry_after=S          every API GET (the token call excepted) answers 429 with `Retry-After: S`
+  pages={path: document} a GET of that path (with its query, else without) answers 200 with that JSON document
+                         (a live dict: a test may change it between calls), e.g. Akeneo's spec examples
+
+Every request is recorded in `.requests` (method, path, headers, body, authorization).
 """
 
 from __future__ import annotations
@@ -88,10 +92,16 @@ class _Proxy:
     def paths(self) -> list[str]:
         return [entry["path"] for entry in self.requests]
 
-    def record(self, method: str, path: str, headers: Any) -> None:
+    def record(self, method: str, path: str, headers: Any, body: bytes = b"") -> None:
         with self._lock:
             self.requests.append(
-                {"method": method, "path": path, "authorization": headers.get("Authorization")}
+                {
+                    "method": method,
+                    "path": path,
+                    "authorization": headers.get("Authorization"),
+                    "headers": dict(headers.items()),
+                    "body": body,
+                }
             )
 
     def stop(self) -> None:
@@ -151,6 +161,7 @@ class HostileAkeneo(_Proxy):
             "null_items",
             "huge_page",
             "retry_after",
+            "pages",
         }
         unknown = set(tamper) - known
         if unknown:
@@ -173,6 +184,11 @@ class HostileAkeneo(_Proxy):
         t = self.tamper
         raw_path, _, query = path.partition("?")
         is_api = raw_path.startswith("/api/rest/")
+        chosen = t.get("pages") or {}
+        if method == "GET" and (path in chosen or raw_path in chosen):
+            document = chosen[path] if path in chosen else chosen[raw_path]
+            handler.send(200, {"Content-Type": "application/json"}, json.dumps(document).encode())
+            return
         if t.get("retry_after") is not None and is_api and method == "GET":
             payload = json.dumps({"code": 429, "message": "Too many requests"}).encode()
             handler.send(
@@ -310,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         proxy = self.server.proxy
-        proxy.record(self.command, self.path, self.headers)
+        proxy.record(self.command, self.path, self.headers, body)
         try:
             proxy.answer(self, self.command, self.path, body)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):

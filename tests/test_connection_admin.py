@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from connections.models import Connection
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID, closed_port_url
-from tests.test_connection_test_service import MESSAGE_TABLE
+from tests.support.akeneo import VALID, closed_port_url
+from tests.support.connections import MESSAGE_TABLE
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_list_columns_search_filter_and_create_button(admin, fake_akeneo):
         "Enabled",
     ):
         assert text in html
-    assert "Create Connection" in html
+    assert "Create connection" in html
     searched = admin.get(LIST_URL, {"q": "bob"}).content.decode()
     assert "beta" in searched and "alpha.cloud" not in searched
     searched = admin.get(LIST_URL, {"q": "alpha.cloud"}).content.decode()
@@ -128,7 +128,7 @@ def test_create_valid_lands_on_edit_page_enabled_and_named_from_url(admin, fake_
 
 def test_create_form_has_exactly_the_five_required_fields(admin):
     html = admin.get(ADD_URL).content.decode()
-    assert "Create Connection" in html
+    assert "Create connection" in html
     names = {n for n in re.findall(r'<input[^>]+name="([a-z_]+)"', html) if not n.startswith("_")}
     names.discard("csrfmiddlewaretoken")
     assert names == {"base_url", "client_id", "secret", "username", "password"}
@@ -339,3 +339,226 @@ def test_create_against_a_server_that_never_answers(admin, silent_server, short_
     html = response.content.decode()
     assert "Could not reach the Akeneo server" in html and "No answer within 1 seconds" in html
     assert not Connection.objects.exists()
+
+
+# --- the admin saves through the services the command line uses
+
+
+@pytest.fixture
+def service_calls(monkeypatch):
+    """Which connection services the admin called (each still runs for real)."""
+    import connections.forms
+
+    calls: list[str] = []
+    for name in ("save_new_connection", "prepare_update", "apply_update"):
+        real = getattr(connections.forms, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(connections.forms, name, spy)
+    return calls
+
+
+def log_entries(connection: Connection) -> list:
+    from django.contrib.admin.models import LogEntry
+
+    return list(LogEntry.objects.filter(object_id=str(connection.pk)).order_by("pk"))
+
+
+def test_create_saves_through_the_service_with_one_history_row_and_log_entry(
+    admin, fake_akeneo, service_calls
+):
+    ConnectionFactory(name=fake_akeneo.base_url().removeprefix("http://"))  # the derived name is taken
+    response = admin.post(ADD_URL, create_payload(fake_akeneo.base_url()))
+    assert response.status_code == 302
+    assert service_calls == ["save_new_connection"]
+    connection = Connection.objects.latest("pk")
+    assert connection.name == fake_akeneo.base_url().removeprefix("http://") + "-2"
+    [record] = connection.history.all()
+    assert record.history_type == "+" and record.history_user.username == "root"
+    [entry] = log_entries(connection)
+    assert entry.is_addition() and entry.user.username == "root"
+
+
+def test_create_lands_on_the_edit_page_with_both_messages(admin, fake_akeneo):
+    response = admin.post(ADD_URL, create_payload(fake_akeneo.base_url()), follow=True)
+    connection = Connection.objects.get()
+    assert response.redirect_chain == [(change_url(connection), 302)]
+    html = response.content.decode()
+    assert "Connection OK: Akeneo accepted the credentials." in html
+    assert "was added successfully" in html
+
+
+def test_create_in_a_popup_answers_the_opener(admin, fake_akeneo):
+    """The standard hook keeps popups: a connection created from a related-field "+" goes back to it."""
+    response = admin.post(ADD_URL + "?_popup=1", {**create_payload(fake_akeneo.base_url()), "_popup": "1"})
+    connection = Connection.objects.get()
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "data-popup-response" in html and f"&quot;value&quot;: &quot;{connection.pk}&quot;" in html
+
+
+def test_update_saves_through_the_service_with_one_history_row(admin, connection, service_calls):
+    before = connection.history.count()
+    response = admin.post(change_url(connection), change_payload(connection, name="renamed"))
+    assert response.status_code == 302
+    assert service_calls == ["prepare_update", "apply_update"]
+    assert connection.history.count() == before + 1
+    latest = connection.history.latest("history_id")
+    assert latest.name == "renamed" and latest.history_user.username == "root"
+
+
+def test_failed_live_test_on_update_saves_nothing_and_logs_nothing(admin, connection, service_calls):
+    history_before, log_before = connection.history.count(), len(log_entries(connection))
+    before = Connection.objects.values().get(pk=connection.pk)
+    response = admin.post(change_url(connection), change_payload(connection, secret="wrong", name="renamed"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Authentication was rejected" in html and 'class="connection-test-explanation"' in html
+    assert service_calls == ["prepare_update"]
+    assert Connection.objects.values().get(pk=connection.pk) == before
+    assert connection.history.count() == history_before
+    assert len(log_entries(connection)) == log_before
+    # The page still names the stored connection, not the refused new name.
+    assert "<h1>Edit connection “production”</h1>" in html
+
+
+def test_a_taken_name_is_refused_under_the_name_field(admin, connection):
+    ConnectionFactory(name="staging")
+    response = admin.post(change_url(connection), change_payload(connection, name="staging"))
+    assert response.status_code == 200
+    assert "A connection named &#x27;staging&#x27; already exists." in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.name == "production"
+
+
+@pytest.mark.parametrize("secrets", ["masks", "blank", "same again"])
+def test_rename_change_message_says_changed_name_only(admin, connection, secrets):
+    values = {
+        "masks": {},
+        "blank": {"secret": "", "password": "", "events_secret": ""},
+        "same again": {"secret": VALID["secret"], "password": VALID["password"]},
+    }[secrets]
+    response = admin.post(change_url(connection), change_payload(connection, name="renamed", **values))
+    assert response.status_code == 302
+    [entry] = log_entries(connection)
+    assert entry.is_change()
+    assert entry.get_change_message() == "Changed Name."
+
+
+def test_new_password_change_message_names_password(admin, connection, fake_akeneo):
+    fake_akeneo.valid["password"] = "the-new-password"
+    try:
+        response = admin.post(change_url(connection), change_payload(connection, password="the-new-password"))
+    finally:
+        fake_akeneo.valid["password"] = VALID["password"]
+    assert response.status_code == 302
+    [entry] = log_entries(connection)
+    assert entry.get_change_message() == "Changed Password."
+    assert "the-new-password" not in entry.change_message
+
+
+def test_saving_without_any_change_logs_no_field(admin, connection):
+    before = connection.history.count()
+    assert admin.post(change_url(connection), change_payload(connection)).status_code == 302
+    [entry] = log_entries(connection)
+    assert entry.get_change_message() == "No fields changed."
+    assert connection.history.count() == before  # apply_update writes nothing when nothing changed
+
+
+def test_edit_page_fetches_the_connection_once(admin, connection):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(db) as queries:
+        assert admin.get(change_url(connection)).status_code == 200
+    table = Connection._meta.db_table
+    fetches = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
+    assert len(fetches) == 1, fetches
+
+
+# --- create: testing state and the hint after a failed test
+
+
+def test_create_page_has_the_testing_status_and_its_script(admin, settings):
+    settings.AKENEO_CONNECT_TIMEOUT, settings.AKENEO_READ_TIMEOUT = 5.0, 10.0
+    html = admin.get(ADD_URL).content.decode()
+    assert re.search(r'<p class="connection-testing" data-connection-testing[^>]*\shidden', html)
+    assert "Testing the connection… Akeneo has up to 15 seconds to answer" in html
+    assert "connections/connection_create.js" in html
+    assert "data-retype-hint" not in html
+
+
+def test_failed_create_says_secret_and_password_must_be_typed_again(admin, fake_akeneo):
+    html = admin.post(ADD_URL, create_payload(fake_akeneo.base_url("unauthorized"))).content.decode()
+    assert "Authentication was rejected" in html
+    hint = re.search(r'<p class="connection-retype-hint"[^>]*>(.*?)</p>', html, re.S)
+    assert hint and "Secret and Password" in hint.group(1) and "type them again" in hint.group(1)
+
+
+# --- labels, titles, required markers
+
+
+def title_and_h1(html: str) -> tuple[str, str]:
+    return (
+        re.search(r"<title>(.*?)</title>", html, re.S).group(1).strip(),
+        re.search(r"<h1>(.*?)</h1>", html, re.S).group(1).strip(),
+    )
+
+
+def required_labels(html: str) -> set[str]:
+    return set(re.findall(r'<label class="required" for="id_([a-z_]+)"', html))
+
+
+def test_titles_name_the_page_and_the_object(admin, connection):
+    assert title_and_h1(admin.get(LIST_URL).content.decode()) == (
+        "Connections | Akeneo Migration",
+        "Connections",
+    )
+    add = admin.get(ADD_URL).content.decode()
+    assert title_and_h1(add) == ("Create connection | Akeneo Migration", "Create connection")
+    assert "&rsaquo; Create connection" in add
+    edit = admin.get(change_url(connection)).content.decode()
+    assert title_and_h1(edit) == (
+        "Edit connection “production” | Akeneo Migration",
+        "Edit connection “production”",
+    )
+    assert "<h2>production</h2>" not in edit  # the admin's subtitle would repeat the name
+
+
+def test_index_and_list_say_connections_and_create_connection(admin):
+    index = admin.get(reverse("admin:index")).content.decode()
+    assert f'<a href="{LIST_URL}"' in index and ">Connections</a>" in index
+    listing = admin.get(LIST_URL).content.decode()
+    assert re.search(r'class="addlink">Create connection</a>', listing)
+    assert "Create Connection" not in listing and "Select connection to change" not in listing
+
+
+def test_required_fields_are_marked_required(admin, connection):
+    add = admin.get(ADD_URL).content.decode()
+    assert required_labels(add) == {"base_url", "client_id", "secret", "username", "password"}
+    assert "Fields marked * are required." in add
+    edit = admin.get(change_url(connection)).content.decode()
+    assert required_labels(edit) == {"name", "base_url", "client_id", "username"}
+    assert re.search(r'<input type="text" name="client_id"[^>]*required', edit)
+    assert "Fields marked * are required." in edit
+
+
+def test_no_defaults_to_help_on_the_required_name(admin, connection):
+    edit = admin.get(change_url(connection)).content.decode()
+    assert "Defaults to" not in edit
+
+
+def test_migration_buttons_are_admin_buttons(admin, connection):
+    html = admin.get(change_url(connection)).content.decode()
+    for name, classes in (
+        ("Start migration", "button default start-migration-button"),
+        ("Preview", "button preview-migration-button"),
+        ("Verify", "button verify-catalog-button"),
+    ):
+        assert re.search(
+            rf'<button type="submit" form="start-migration-form" class="{classes}"[^>]*>{name}<', html
+        )
+    assert 'class="button default save-import-filters-button"' in html

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -17,37 +15,11 @@ from catalog.models import Locale
 from connections.models import Connection
 from migrations_runs.models import Mapping, MigrationRun, MigrationStep, Status
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID, closed_port_url
-from tests.test_connection_test_service import MESSAGE_TABLE
+from tests.support.akeneo import VALID, closed_port_url
+from tests.support.connections import MESSAGE_TABLE, credential_args
+from tests.support.connections import run_connection_command as run
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> tuple[int, str, str]:
-    out, err = StringIO(), StringIO()
-    old_env = os.environ.copy()
-    os.environ.update(env or {})
-    extra = {"stdin": StringIO(stdin)} if stdin is not None else {}
-    try:
-        call_command("akeneo_connection", *args, stdout=out, stderr=err, **extra)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    finally:
-        os.environ.clear()
-        os.environ.update(old_env)
-    return code, out.getvalue(), err.getvalue()
-
-
-def credential_args(base_url: str, **overrides: str) -> list[str]:
-    values = {**VALID, **overrides}
-    return [
-        "--base-url", base_url,
-        "--client-id", values["client_id"],
-        "--secret", values["secret"],
-        "--username", values["username"],
-        "--password", values["password"],
-    ]  # fmt: skip
 
 
 def test_test_ok(fake_akeneo):

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from connections.models import Connection
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID
+from tests.support.akeneo import VALID
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,8 @@ def test_view_only_sees_masks_and_cannot_change(client, make_staff, connection):
     client.force_login(make_staff("view_connection"))
     html = client.get(urls(connection)["change"]).content.decode()
     assert "*****" in html
+    assert "<h1>View connection “production”</h1>" in html and "Edit connection" not in html
+    assert "Fields marked * are required." not in html  # nothing to fill in
     for secret in (VALID["client_id"], VALID["secret"], VALID["password"]):
         assert secret not in html
     assert 'name="secret"' not in html and 'name="_save"' not in html
@@ -65,12 +67,12 @@ def test_view_only_sees_masks_and_cannot_change(client, make_staff, connection):
     connection.refresh_from_db()
     assert connection.name == "production"
     list_html = client.get(LIST_URL).content.decode()
-    assert "Create Connection" not in list_html
+    assert "Create connection" not in list_html
 
 
 def test_without_add_permission_creation_is_refused(client, make_staff, fake_akeneo):
     client.force_login(make_staff("view_connection", "change_connection"))
-    assert "Create Connection" not in client.get(LIST_URL).content.decode()
+    assert "Create connection" not in client.get(LIST_URL).content.decode()
     assert client.get(ADD_URL).status_code == 403
     assert client.post(ADD_URL, {"base_url": fake_akeneo.base_url(), **VALID}).status_code == 403
     assert not Connection.objects.exists()
@@ -78,10 +80,20 @@ def test_without_add_permission_creation_is_refused(client, make_staff, fake_ake
 
 def test_with_add_permission_creation_works(client, make_staff, fake_akeneo):
     client.force_login(make_staff("view_connection", "add_connection", "change_connection"))
-    assert "Create Connection" in client.get(LIST_URL).content.decode()
+    assert "Create connection" in client.get(LIST_URL).content.decode()
+    response = client.post(ADD_URL, {"base_url": fake_akeneo.base_url(), **VALID})
+    assert response.status_code == 302
+    connection = Connection.objects.get()
+    assert response["Location"] == urls(connection)["change"]
+
+
+def test_add_only_user_is_not_sent_to_an_edit_page_it_cannot_open(client, make_staff, fake_akeneo):
+    """Django's own add hook: without view or change permission, saving goes back to the admin index."""
+    client.force_login(make_staff("add_connection"))
     response = client.post(ADD_URL, {"base_url": fake_akeneo.base_url(), **VALID})
     assert response.status_code == 302
     assert Connection.objects.count() == 1
+    assert client.get(response["Location"]).status_code == 200
 
 
 def test_without_delete_permission_deletion_is_refused(client, make_staff, connection):

@@ -1,4 +1,4 @@
-"""The connection test service: every row of the message table, against a real local HTTP server."""
+"""The connection test service: every row of the message table, against the demo Akeneo's token faults."""
 
 from __future__ import annotations
 
@@ -10,31 +10,9 @@ import pytest
 
 from connections import services
 from connections.akeneo.auth import Credentials
-from tests.fake_akeneo import VALID, closed_port_url
-
-# scenario (path prefix of the fake server) -> the one message the user must read
-MESSAGE_TABLE = [
-    ("not-found", services.API_NOT_FOUND),
-    ("method-not-allowed", services.API_NOT_FOUND),
-    ("html", services.API_NOT_FOUND),
-    ("not-json", services.API_NOT_FOUND),
-    ("no-token", services.API_NOT_FOUND),
-    ("redirect", services.API_NOT_FOUND),
-    ("unauthorized", services.AUTHENTICATION_REJECTED),
-    ("invalid-grant", services.AUTHENTICATION_REJECTED),
-    ("invalid-client", services.AUTHENTICATION_REJECTED),
-    ("wrong-client", services.AUTHENTICATION_REJECTED),
-    ("wrong-user", services.AUTHENTICATION_REJECTED),
-    ("forbidden", services.ACCESS_DENIED),
-    ("bad-request", services.REQUEST_REJECTED),
-    ("not-acceptable", services.REQUEST_REJECTED),
-    ("unsupported-media", services.REQUEST_REJECTED),
-    ("missing-grant", services.REQUEST_REJECTED),
-    ("throttled", services.REQUEST_REJECTED),
-    ("server-error", services.SERVER_ERROR),
-    ("bad-gateway", services.SERVER_ERROR),
-    ("unavailable", services.SERVER_ERROR),
-]
+from tests.hostile_akeneo import HostileAkeneo
+from tests.support.akeneo import VALID, closed_port_url
+from tests.support.connections import MESSAGE_TABLE
 
 
 def creds(base_url: str, **overrides: str) -> Credentials:
@@ -56,19 +34,24 @@ def test_valid_credentials_pass(fake_akeneo):
 
 
 def test_path_prefix_is_kept(fake_akeneo):
+    fake_akeneo.requests.clear()
     assert services.verify_credentials(creds(fake_akeneo.base_url("pim"))).ok
+    assert [request.path for request in fake_akeneo.requests] == ["/pim/api/oauth/v1/token"]
 
 
 def test_request_is_what_akeneo_expects(fake_akeneo):
-    fake_akeneo.requests.clear()
-    services.verify_credentials(creds(fake_akeneo.base_url()))
-    [request] = fake_akeneo.requests
-    assert request.path == "/api/oauth/v1/token"
+    recorder = HostileAkeneo(fake_akeneo.demo)  # tampers with nothing: it records what reaches Akeneo
+    try:
+        assert services.verify_credentials(creds(recorder.base_url)).ok
+    finally:
+        recorder.stop()
+    [request] = recorder.requests
+    assert (request["method"], request["path"]) == ("POST", "/api/oauth/v1/token")
     expected = base64.b64encode(f"{VALID['client_id']}:{VALID['secret']}".encode()).decode()
-    assert request.headers["Authorization"] == f"Basic {expected}"
-    assert request.headers["Accept"] == "application/json"
-    assert "application/json" in request.headers["Content-Type"]
-    assert json.loads(request.body) == {
+    assert request["authorization"] == f"Basic {expected}"
+    assert request["headers"]["Accept"] == "application/json"
+    assert "application/json" in request["headers"]["Content-Type"]
+    assert json.loads(request["body"]) == {
         "grant_type": "password",
         "username": VALID["username"],
         "password": VALID["password"],

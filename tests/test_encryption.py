@@ -20,7 +20,7 @@ from akeneo_migration.keys import load_field_encryption_keys
 from connections.akeneo.auth import Credentials
 from connections.models import Connection
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID
+from tests.support.akeneo import VALID
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -25,12 +25,12 @@ from django.utils import timezone
 from akeneo_migration.celery import app as celery_app
 from catalog.models import AttributeOption, Category, Family, Product, ProductModel
 from connections.models import Connection
-from demo_akeneo.server import start_demo_server
 from events import services
 from events.models import ReceivedEvent
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.services import record_mappings
 from tests.factories import connection_for
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +38,7 @@ SECRET = "a-long-events-secret-for-tests"
 OLD_SECRET = "the-previous-events-secret"
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=40)
-    yield server
-    server.stop()
+demo = demo_fixture(products=40)
 
 
 @pytest.fixture

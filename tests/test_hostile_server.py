@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import requests
 
-from demo_akeneo.server import start_demo_server
+from tests.support.demo import demo_fixture
 
 PRODUCTS = "/api/rest/v1/products-uuid?limit=10&pagination_type=search_after"
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=30)
-    yield server
-    server.stop()
+demo = demo_fixture(products=30)
 
 
 def token(server) -> str:

@@ -11,11 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationStep, Status
 from migrations_runs.progress import TerminalProgress
 from migrations_runs.services import start_run
 from tests.factories import ConnectionFactory
+from tests.support.demo import demo_fixture
 
 RATE = re.compile(r"([\d.]+) rec/s")
 
@@ -75,11 +75,7 @@ def test_without_a_count_it_shows_the_records_read(step):
     assert progress.bars == {}
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=20)
-    yield server
-    server.stop()
+demo = demo_fixture(products=20)
 
 
 @pytest.mark.django_db(transaction=True)

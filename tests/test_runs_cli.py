@@ -16,20 +16,16 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from catalog.models import Currency, Locale
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationLog, MigrationRun, MigrationStep, Status
 from migrations_runs.services import start_run
 from tests.factories import ConnectionFactory
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=20)
-    yield server
-    server.stop()
+demo = demo_fixture(products=20)
 
 
 def runs(*args: str, stdin: str | None = None) -> str:

@@ -24,7 +24,7 @@ from migrations_runs.services import start_run
 from schedules.models import Schedule
 from schedules.tasks import run_scheduled
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID
+from tests.support.akeneo import VALID
 
 pytestmark = pytest.mark.django_db
 

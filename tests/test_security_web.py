@@ -4,12 +4,9 @@ terminal never receives a stored control character, and unreadable stored creden
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 
@@ -21,8 +18,9 @@ from django.urls import reverse
 
 from connections.models import Connection
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID
-from tests.test_connection_cli import credential_args
+from tests.support.akeneo import VALID
+from tests.support.connections import credential_args
+from tests.support.connections import run_connection_command as run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 ADD_URL = reverse("admin:connections_connection_add")
@@ -40,49 +38,11 @@ def create_payload(base_url: str, **overrides: str) -> dict[str, str]:
     return {"base_url": base_url, **VALID, **overrides}
 
 
-def run_cli(*args: str) -> tuple[int, str, str]:
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("akeneo_connection", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture
 def admin(client, superuser):
     client.force_login(superuser)
     client.raise_request_exception = False  # a crash must show as the 500 a user gets, not as a test error
     return client
-
-
-class AnyPrefixAkeneo:
-    """Akeneo's token endpoint under any path prefix, however long (the shared fake uses the prefix)."""
-
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = json.dumps(
-                    {"access_token": "t0ken", "refresh_token": "r", "expires_in": 3600}
-                ).encode()
-                self.send_response(200 if self.path.endswith("/api/oauth/v1/token") else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # --------------------------------------------------------------------------- bad hosts, over-long values
@@ -150,15 +110,11 @@ def test_an_over_long_name_is_a_command_error(fake_akeneo):
 
 
 @pytest.mark.django_db
-def test_a_name_derived_from_a_long_base_url_fits_its_column(admin):
+def test_a_name_derived_from_a_long_base_url_fits_its_column(admin, fake_akeneo):
     """A 400-character path prefix makes a name longer than the 255 the column holds (PostgreSQL: DataError)."""
-    server = AnyPrefixAkeneo()
-    try:
-        base_url = f"{server.url}/{'p' * 400}"
-        assert admin.post(ADD_URL, create_payload(base_url)).status_code == 302
-        code, out, _ = run_cli("create", *credential_args(base_url))
-    finally:
-        server.stop()
+    base_url = fake_akeneo.base_url("p" * 400)
+    assert admin.post(ADD_URL, create_payload(base_url)).status_code == 302
+    code, out, _ = run_cli("create", *credential_args(base_url))
     assert code == 0, out
     names = list(Connection.objects.order_by("pk").values_list("name", flat=True))
     assert len(names) == 2 and len(set(names)) == 2

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import USER_PASSWORD, USERNAME
+
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls here.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -21,8 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-USERNAME = "root"
-USER_PASSWORD = "pw-for-tests-123"
 SCREENSHOT_DIR = Path(os.environ.get("BROWSER_SCREENSHOT_DIR", "/tmp/browser-shots"))
 TIMEOUT_MS = 10_000
 
@@ -62,7 +62,7 @@ def screenshot_dir() -> Path:
 
 
 # The migration flow needs the real worker on a real Redis: the integration fixtures, shared here.
-from tests.integration.conftest import (  # noqa: E402, F401
+from tests.support.services import (  # noqa: E402, F401
     celery_app_on_test_redis,
     celery_worker,
     redis_client,

@@ -11,18 +11,14 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from catalog import models
-from demo_akeneo.server import start_demo_server
-from tests.browser.test_connections_browser import log_in
 from tests.factories import connection_for
+from tests.support.browser import log_in
+from tests.support.demo import demo_fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=40)
-    yield server
-    server.stop()
+demo = demo_fixture(products=40)
 
 
 @pytest.fixture

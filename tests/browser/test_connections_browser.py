@@ -1,4 +1,4 @@
-"""The Connections admin driven through a real Chromium, against a real local fake Akeneo token endpoint."""
+"""The Connections admin driven through a real Chromium, against the demo Akeneo's token endpoint."""
 
 from __future__ import annotations
 
@@ -9,23 +9,15 @@ from playwright.sync_api import Page, expect
 
 from connections.forms import MASK_CHARACTER
 from connections.models import Connection
-from tests.browser.conftest import USER_PASSWORD, USERNAME
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID
+from tests.support.akeneo import VALID
+from tests.support.browser import USERNAME, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 CHANGE_URL = re.compile(r"/admin/connections/connection/(\d+)/change/(#.*)?$")
 ADD_URL = re.compile(r"/admin/connections/connection/add/$")
-
-
-def log_in(page: Page, live_server, next_path: str = "/admin/") -> None:
-    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
-    page.fill("#id_username", USERNAME)
-    page.fill("#id_password", USER_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}{next_path}")
 
 
 def fill_create_form(page: Page, base_url: str, **overrides: str) -> None:
@@ -59,9 +51,9 @@ def test_create_connection_lands_on_tabbed_edit_page(
     section.get_by_role("link", name="Connections", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/admin/connections/connection/")
 
-    page.get_by_role("link", name="Create Connection").click()
+    page.get_by_role("link", name="Create connection").click()
     expect(page).to_have_url(ADD_URL)
-    expect(page.locator("h1")).to_have_text("Create Connection")
+    expect(page.locator("h1")).to_have_text("Create connection")
 
     fill_create_form(page, fake_akeneo.base_url())
     page.get_by_role("button", name="Save", exact=True).click()
@@ -69,8 +61,7 @@ def test_create_connection_lands_on_tabbed_edit_page(
     expect(page).to_have_url(CHANGE_URL)
     connection = Connection.objects.get()
     assert page.url.startswith(f"{live_server.url}/admin/connections/connection/{connection.pk}/change/")
-    port = fake_akeneo.server.server_address[1]
-    assert connection.name == f"127.0.0.1:{port}"
+    assert connection.name == f"127.0.0.1:{fake_akeneo.port}"
     assert connection.enabled
     expect(page.locator(".messagelist")).to_contain_text("Connection OK")
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from demo_akeneo.server import start_demo_server
-from tests.browser.test_connections_browser import log_in
 from tests.factories import connection_for
+from tests.support.browser import log_in
+from tests.support.demo import demo_fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=20)
-    yield server
-    server.stop()
+demo = demo_fixture(products=20)
 
 
 def test_save_filters_in_a_real_browser(page, live_server, admin_user, demo, screenshot_dir):

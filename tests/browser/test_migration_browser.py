@@ -7,19 +7,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationRun
-from tests.browser.test_connections_browser import log_in
 from tests.factories import connection_for
+from tests.support.browser import log_in
+from tests.support.demo import demo_fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def demo():
-    server = start_demo_server(products=60)
-    yield server
-    server.stop()
+demo = demo_fixture(products=60, scope="function")
 
 
 def test_start_watch_and_audit_a_migration(

@@ -10,11 +10,11 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationLog, MigrationRun, Status
 from migrations_runs.services import start_run
-from tests.browser.test_connections_browser import log_in
 from tests.factories import connection_for
+from tests.support.browser import log_in
+from tests.support.demo import demo_fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,11 +22,7 @@ YES = "Yes, I\u2019m sure"  # Django's delete confirmation button
 TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
 
-@pytest.fixture
-def demo():
-    server = start_demo_server(products=12)
-    yield server
-    server.stop()
+demo = demo_fixture(products=12, scope="function")
 
 
 def completed_run(connection) -> MigrationRun:

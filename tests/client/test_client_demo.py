@@ -17,6 +17,7 @@ from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.errors import AkeneoMalformedResponse, AkeneoUnreachable
 from demo_akeneo.server import DemoServer, start_demo_server
+from tests.support.demo import demo_fixture
 
 
 @contextmanager
@@ -37,10 +38,7 @@ def make_client(server: DemoServer, *, sleeps: list[float] | None = None, **sett
     )
 
 
-@pytest.fixture(scope="module")
-def server():
-    with demo() as running:
-        yield running
+server = demo_fixture(products=250)
 
 
 def product_keys(items) -> list[str]:
@@ -152,14 +150,15 @@ def test_token_refreshed_before_expiry_mid_iteration():
     assert client.stats["refreshes"] >= 2
 
 
-def test_401_mid_run_refreshes_once_and_replays():
-    with demo(token_ttl=1) as server, make_client(server, page_size=50, refresh_buffer=0) as client:
-        uuids = []
+def test_401_mid_run_refreshes_once_and_replays(server):
+    with make_client(server, page_size=50, refresh_buffer=0) as client:
+        uuids, pages = [], 0
         for page in client.pages("products-uuid", prefetch=False):
             uuids += product_keys(page.items)
-            time.sleep(1.1)  # the token expires between pages: Akeneo answers 401
+            pages += 1
+            server.tokens.expire_all()  # the token expires between pages: Akeneo answers 401
     assert len(set(uuids)) == 250
-    assert client.stats["logins"] == 1 and client.stats["refreshes"] >= 4
+    assert client.stats["logins"] == 1 and client.stats["refreshes"] == pages - 1
 
 
 def test_spent_refresh_token_means_logging_in_again(server):
@@ -349,13 +348,13 @@ def test_asset_and_reference_entity_media_download(server):
 def test_no_token_or_secret_in_logs_or_errors(caplog):
     """Through refreshes, 401s, throttling, 5xx and a final failure: nothing secret is logged or raised."""
     caplog.set_level(logging.DEBUG)
-    with demo(faults="throttle_every=4,error_rate=0.2", token_ttl=1) as server:
+    with demo(faults="throttle_every=4,error_rate=0.2") as server:
         client = make_client(server, page_size=50, refresh_buffer=0, max_attempts=8)
         tokens = set()
-        for page in client.pages("products-uuid", prefetch=False):
+        for _page in client.pages("products-uuid", prefetch=False):
             tokens.add(client._token.access_token)
             tokens.add(client._token.refresh_token)
-            time.sleep(0.5 if page.next_url else 0)
+            server.tokens.expire_all()  # the next page meets a 401 and a refresh
         bad = AkeneoClient(
             Credentials(base_url=server.base_url + "/nowhere", **server.credentials),
             ClientSettings(max_attempts=1),

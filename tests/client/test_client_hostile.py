@@ -26,18 +26,14 @@ from connections.akeneo.errors import (
     AkeneoTooLarge,
     AkeneoWaitTooLong,
 )
-from demo_akeneo.server import start_demo_server
 from tests.hostile_akeneo import HostileAkeneo
+from tests.support.demo import demo_fixture
 
 PRODUCTS = 30
 MEDIA_PATH = "/api/rest/v1/media-files/"
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=PRODUCTS)
-    yield server
-    server.stop()
+demo = demo_fixture(products=PRODUCTS)
 
 
 def make_client(server, *, sleeps: list[float] | None = None, **settings) -> AkeneoClient:

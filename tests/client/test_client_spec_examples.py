@@ -3,69 +3,27 @@
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from connections.akeneo.auth import Credentials
 from connections.akeneo.client import RESOURCES, AkeneoClient, ClientSettings
-from tests.fake_akeneo import VALID
+from tests.hostile_akeneo import HostileAkeneo
+from tests.support.spec_examples import (
+    PARENTS,
+    SPEC,
+    as_served,
+    embedded,
+    example_body,
+    load_spec,
+    relative_links,
+)
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "akeneo-api" / "akeneo-web-api.json"
 pytestmark = pytest.mark.skipif(
     not SPEC.exists(), reason=f"Akeneo's spec is not at {SPEC} (../shared is absent)"
 )
-
-PARENTS = {"attribute-options": "color", "family-variants": "shoes", "reference-entity-records": "brand",
-           "assets": "packshots", "asset-family-attributes": "packshots", "reference-entity-attributes": "brand"}  # fmt: skip
-
-
-def load_spec() -> dict:
-    return json.loads(SPEC.read_text())
-
-
-def example_body(spec: dict, path: str) -> object | None:
-    """The 200 example of GET `path`: its list example, else the example of one item of it (products)."""
-    response = spec["paths"][path]["get"]["responses"]["200"]
-    if isinstance(response.get("examples"), dict):
-        return response["examples"]
-    if "example" in response.get("schema", {}):
-        return response["schema"]["example"]
-    for item_path in (f"{path}/{{uuid}}", f"{path}/{{code}}"):
-        if item_path in spec["paths"]:
-            return example_body(spec, item_path)
-    return None
-
-
-def as_served(body: object, pagination: str) -> object:
-    """Item examples become a one-item page (or a one-item array for unpaginated resources)."""
-    if pagination == "none":
-        return body if isinstance(body, list) else [body]
-    if isinstance(body, dict) and "_embedded" not in body:
-        return {"_links": {}, "_embedded": {"items": [body]}}
-    return body
-
-
-def embedded(body: object) -> list:
-    if isinstance(body, list):
-        return body
-    return body["_embedded"].get("items", body["_embedded"].get("_items"))
-
-
-def relative_links(body: object) -> object:
-    """Real Akeneo sends absolute links; some compatible servers send relative ones. Serve relative ones."""
-    if isinstance(body, dict):
-        return {
-            key: (urlsplit(value).path + (f"?{urlsplit(value).query}" if urlsplit(value).query else ""))
-            if key == "href" and isinstance(value, str)
-            else relative_links(value)
-            for key, value in body.items()
-        }
-    if isinstance(body, list):
-        return [relative_links(item) for item in body]
-    return body
 
 
 def cases() -> list[tuple[str, str]]:
@@ -101,26 +59,36 @@ def test_the_spec_has_examples_for_the_resources_a_migration_reads():
     } <= resources
 
 
+@pytest.fixture(scope="module")
+def spec_server(fake_akeneo) -> Iterator[tuple[HostileAkeneo, dict[str, object]]]:
+    """The demo, logging in for real, with chosen GET paths answering chosen documents (the spec's examples)."""
+    pages: dict[str, object] = {}
+    server = HostileAkeneo(fake_akeneo.demo, pages=pages)
+    yield server, pages
+    server.stop()
+
+
 @pytest.mark.parametrize(("resource", "spec_path"), cases())
-def test_client_reads_every_spec_example_unchanged(fake_akeneo, resource, spec_path):
+def test_client_reads_every_spec_example_unchanged(spec_server, resource, spec_path):
+    server, served_at = spec_server
     spec = load_spec()
     body = as_served(copy.deepcopy(example_body(spec, spec_path)), RESOURCES[resource].pagination)
     expected_items = embedded(body)
     served = relative_links(body)
     client = AkeneoClient(
-        Credentials(base_url=fake_akeneo.base_url(), **VALID), ClientSettings(max_attempts=1)
+        Credentials(base_url=server.base_url, **server.credentials), ClientSettings(max_attempts=1)
     )
     client._products_path = RESOURCES[resource].path if resource.startswith("products") else None
     first = urlsplit(client.list_url(resource, parent=PARENTS.get(resource)))
-    fake_akeneo.routes.clear()
-    fake_akeneo.routes[first.path] = served
+    served_at.clear()
+    served_at[first.path] = served
     next_link = (served.get("_links", {}).get("next") or {}).get("href") if isinstance(served, dict) else None
     if next_link:  # the example's next page: serve an empty last page there
-        fake_akeneo.routes[next_link] = {"_links": {}, "_embedded": {"items": []}}
+        served_at[next_link] = {"_links": {}, "_embedded": {"items": []}}
     try:
         pages = list(client.pages(resource, parent=PARENTS.get(resource)))
     finally:
-        fake_akeneo.routes.clear()
+        served_at.clear()
         client.close()
     items = [item for page in pages for item in page.items]
     assert [_strip_links(item) for item in items] == [_strip_links(item) for item in expected_items]

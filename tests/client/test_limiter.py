@@ -23,7 +23,7 @@ from connections.akeneo.limiter import (
     limiter_for,
 )
 from demo_akeneo.server import start_demo_server
-from tests.integration.conftest import redis_server  # noqa: F401  (the session's throw-away redis-server)
+from tests.support.services import redis_server  # noqa: F401  (the session's throw-away redis-server)
 
 PROJECT = Path(__file__).resolve().parents[2]
 WAIT = 30.0  # generous bound on waits that must end (never asserted as a duration)

@@ -8,15 +8,11 @@ from typing import Any
 import pytest
 
 from demo_akeneo.server import DemoServer, start_demo_server
+from tests.support.demo import demo_fixture
 
 from .helpers import SMALL_CATALOG, Client
 
-
-@pytest.fixture(scope="session")
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server(products=SMALL_CATALOG, seed=42)
-    yield server
-    server.stop()
+demo = demo_fixture(products=SMALL_CATALOG, seed=42, scope="session")
 
 
 @pytest.fixture(scope="session")

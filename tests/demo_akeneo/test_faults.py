@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from demo_akeneo.faults import FaultConfig, FaultSpecError, decide
+from demo_akeneo.faults import TOKEN_FAULTS, FaultConfig, FaultSpecError, decide
 
 from .helpers import API, Client, token
 
@@ -174,3 +174,55 @@ def test_stats_count_status_and_kind(make_server):
     assert [e.status for e in server.stats.log] == [200, 200, 404, 401]
     server.stats.reset()
     assert server.stats.snapshot()["total"] == 0
+
+
+def post_token_at(server, prefix: str, timeout: float = 10) -> requests.Response:
+    creds = server.credentials
+    return requests.post(
+        f"{server.base_url}/{prefix}/api/oauth/v1/token",
+        auth=(creds["client_id"], creds["secret"]),
+        json={"grant_type": "password", "username": creds["username"], "password": creds["password"]},
+        timeout=timeout,
+        allow_redirects=False,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(TOKEN_FAULTS))
+def test_token_fault_chosen_by_the_base_url_answers_it_and_is_logged(make_server, name):
+    server = make_server(products=0)
+    response = post_token_at(server, name)
+    status, content_type, body, headers = TOKEN_FAULTS[name]
+    assert (response.status_code, response.headers["Content-Type"], response.text) == (
+        status,
+        content_type,
+        body,
+    )
+    assert all(response.headers[key] == value for key, value in headers.items())
+    [entry] = server.stats.log
+    assert (entry.path, entry.status, entry.kind, entry.fault) == (
+        f"/{name}/api/oauth/v1/token",
+        status,
+        "token",
+        f"token:{name}",
+    )
+
+
+def test_any_other_prefix_is_the_real_token_endpoint_and_echo_repeats_the_password(make_server):
+    server = make_server(products=0)
+    answer = post_token_at(server, "pim").json()
+    ok = requests.get(
+        server.base_url + API + "/locales",
+        headers={"Authorization": f"Bearer {answer['access_token']}"},
+        timeout=10,
+    )
+    assert ok.status_code == 200
+    echoed = post_token_at(server, "echo")
+    assert echoed.status_code == 422 and server.credentials["password"] in echoed.json()["message"]
+
+
+def test_silent_token_fault_never_answers_until_the_client_gives_up(make_server):
+    server = make_server(products=0)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        post_token_at(server, "silent", timeout=0.5)
+    assert [(entry.status, entry.fault) for entry in server.stats.log] == [(0, "token:silent")]
+    assert post_token_at(server, "pim").status_code == 200  # the held request did not stop the server

@@ -8,16 +8,12 @@ import pytest
 
 from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient
-from demo_akeneo.server import DemoServer, start_demo_server
+from demo_akeneo.server import DemoServer
+from tests.support.demo import demo_fixture
 
 from .helpers import Served
 
-
-@pytest.fixture(scope="module")
-def demo_server() -> Iterator[DemoServer]:
-    server = start_demo_server(products=120)
-    yield server
-    server.stop()
+demo_server = demo_fixture(products=120)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog import models
 from connections.akeneo.client import AkeneoClient
 from migrations_runs.importers import IMPORTERS, PageResult
+from tests.support.source import without_links
 
 SELECT_TYPES = ("pim_catalog_simpleselect", "pim_catalog_multiselect")
 
@@ -79,15 +80,6 @@ PARENT_COLUMN = {
     "reference-entity-attributes": "reference_entity_code",
     "reference-entity-records": "reference_entity_code",
 }
-
-
-def without_links(value: Any) -> Any:
-    """The served record as the catalog must keep it (written here again, not imported from the code tested)."""
-    if isinstance(value, dict):
-        return {k: without_links(v) for k, v in value.items() if k != "_links"}
-    if isinstance(value, list):
-        return [without_links(v) for v in value]
-    return value
 
 
 class Served:

@@ -6,8 +6,7 @@ import pytest
 
 from catalog import models
 from migrations_runs.importers import IMPORTERS, Problem
-
-from .helpers import without_links
+from tests.support.source import without_links
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ import pytest
 from catalog import models
 from connections.akeneo.resources import RESOURCES
 from migrations_runs.importers import IMPORTERS
-from tests.client.test_client_spec_examples import (
+from tests.support.source import without_links
+from tests.support.spec_examples import (
     PARENTS,
     SPEC,
     as_served,
@@ -18,7 +19,7 @@ from tests.client.test_client_spec_examples import (
     load_spec,
 )
 
-from .helpers import MODELS, PARENT_COLUMN, without_links
+from .helpers import MODELS, PARENT_COLUMN
 
 pytestmark = [
     pytest.mark.django_db,

@@ -16,7 +16,7 @@ from connections.models import SECRET_FIELDS, Connection
 from connections.services import AUTHENTICATION_REJECTED, CONNECTION_OK
 from connections.tasks import verify_connection_task
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID
+from tests.support.akeneo import VALID
 
 pytestmark = pytest.mark.integration
 

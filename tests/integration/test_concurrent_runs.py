@@ -12,23 +12,18 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationRun, Status
 from migrations_runs.services import start_run
 from tests.factories import connection_for
-from tests.integration.conftest import database_url_for_worker
-from tests.integration.test_migration_worker import wait_for_end
+from tests.support.demo import demo_fixture
+from tests.support.services import database_url_for_worker, wait_for_end
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ENTITIES = "locales,currencies,channels,categories,attribute-groups,attributes,families,products"
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=150)
-    yield server
-    server.stop()
+demo = demo_fixture(products=150)
 
 
 def sync_migration(connection, entities: str, media_root: Path) -> subprocess.Popen:

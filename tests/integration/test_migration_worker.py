@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from demo_akeneo.server import start_demo_server
 from migrations_runs.entities import ENTITY_CODES
 from migrations_runs.importers import IMPORTERS
-from migrations_runs.models import MigrationRun, Status
+from migrations_runs.models import Status
 from migrations_runs.services import start_run
 from tests.factories import connection_for
+from tests.support.services import wait_for_end
+from tests.support.source import export_differences, source_records
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for_end(run: MigrationRun, timeout: float = 120) -> MigrationRun:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if not run.is_active:
-            return run
-        time.sleep(0.3)
-    raise AssertionError(
-        f"run #{run.pk} still {run.status} after {timeout}s: {list(run.steps.values('entity', 'status', 'read'))}"
-    )
 
 
 def test_start_migration_runs_every_step_on_the_worker(celery_worker):
@@ -51,8 +39,6 @@ def test_full_migration_on_the_worker_exports_exactly_the_source(celery_worker, 
     from io import StringIO
 
     from django.core.management import call_command
-
-    from tests.migrations_runs.test_migrate_e2e import export_differences, source_records
 
     demo = start_demo_server(products=120)
     try:

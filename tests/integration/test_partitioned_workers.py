@@ -23,8 +23,7 @@ from migrations_runs.models import MigrationPartition, MigrationRun, MigrationSt
 from migrations_runs.services import start_run
 from migrations_runs.tasks import execute_partitions_task, execute_step_task
 from tests.factories import connection_for
-from tests.integration.conftest import Worker
-from tests.integration.test_migration_worker import wait_for_end
+from tests.support.services import Worker, wait_for_end
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -15,22 +15,17 @@ import pytest
 from django.conf import settings
 from django_celery_beat.models import IntervalSchedule
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationRun, Status
 from migrations_runs.services import request_cancel, start_run
 from schedules.models import Schedule
 from tests.factories import connection_for
-from tests.integration.conftest import _stop, database_url_for_worker
-from tests.integration.test_migration_worker import wait_for_end
+from tests.support.demo import demo_fixture
+from tests.support.services import database_url_for_worker, stop_process, wait_for_end
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=5)
-    yield server
-    server.stop()
+demo = demo_fixture(products=5)
 
 
 class Beat:
@@ -90,7 +85,7 @@ def start_beat(celery_worker, redis_server, tmp_path, media_root) -> Iterator[Ca
 
     yield start
     for beat in started:
-        _stop(beat.process, 10)
+        stop_process(beat.process, 10)
         print(f"----- celery beat output (exit code {beat.process.returncode}) -----\n{beat.output()}")
 
 

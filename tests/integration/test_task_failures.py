@@ -10,7 +10,7 @@ from migrations_runs.models import MigrationLog, MigrationStep, Status
 from migrations_runs.services import start_run
 from migrations_runs.tasks import enqueue_run
 from tests.factories import connection_for
-from tests.integration.test_migration_worker import wait_for_end
+from tests.support.services import wait_for_end
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import MigrationStep, Status
 from migrations_runs.services import start_run
 from tests.factories import connection_for
-from tests.integration.test_migration_worker import wait_for_end
+from tests.support.services import wait_for_end
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -9,21 +9,17 @@ from django.core.management import call_command
 
 from catalog.models import Product
 from connections.akeneo.client import AkeneoClient
-from demo_akeneo.server import start_demo_server
 from migrations_runs.media import media_references
 from migrations_runs.models import MigrationLog, MigrationRun, MigrationStep, Status
 from migrations_runs.services import execute_run, start_run
 from tests.factories import connection_for
 from tests.hostile_akeneo import HostileAkeneo, start_hostile
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=12)
-    yield server
-    server.stop()
+demo = demo_fixture(products=12)
 
 
 def migrate(connection, entities: str) -> tuple[MigrationRun, str]:

@@ -26,11 +26,11 @@ from catalog.models import (
     SourceGone,
 )
 from demo_akeneo.catalog import Catalog
-from demo_akeneo.server import start_demo_server
 from migrations_runs.deletions import mark_deleted, refresh_variants
 from migrations_runs.models import Mapping, MigrationRun, RecordResult, Status
 from migrations_runs.services import execute_run, make_client, start_run
 from tests.factories import connection_for
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,12 +38,8 @@ SEED = 42
 FULL, SMALL = 60, 50
 
 
-@pytest.fixture
-def demo():
-    """A demo per test: the tests change its catalog."""
-    server = start_demo_server(products=FULL, seed=SEED)
-    yield server
-    server.stop()
+# A demo per test: the tests change its catalog.
+demo = demo_fixture(products=FULL, seed=SEED, scope="function")
 
 
 @pytest.fixture(autouse=True)

@@ -8,18 +8,14 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import CATALOG_MODELS
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import Mapping, MigrationRun
 from tests.factories import connection_for
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=40)
-    yield server
-    server.stop()
+demo = demo_fixture(products=40)
 
 
 def dry_run(connection, entities: str = "all") -> dict[str, list[int]]:

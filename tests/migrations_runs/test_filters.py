@@ -13,7 +13,6 @@ import pytest
 from catalog.models import Product, ProductModel
 from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient, ClientSettings
-from demo_akeneo.server import start_demo_server
 from migrations_runs.filters import (
     IN_CHUNK,
     FilterError,
@@ -25,29 +24,19 @@ from migrations_runs.filters import (
 from migrations_runs.models import Mapping, MigrationLog, Status
 from migrations_runs.services import execute_run, start_run
 from tests.factories import connection_for
+from tests.support.demo import demo_fixture
+from tests.support.source import without_links
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=240)
-    yield server
-    server.stop()
+demo = demo_fixture(products=240)
 
 
 @pytest.fixture
 def client(demo):
     with AkeneoClient(Credentials(base_url=demo.base_url, **demo.credentials), ClientSettings()) as c:
         yield c
-
-
-def without_links(value):
-    if isinstance(value, dict):
-        return {k: without_links(v) for k, v in value.items() if k != "_links"}
-    if isinstance(value, list):
-        return [without_links(v) for v in value]
-    return value
 
 
 def served(client, resource: str, params: dict) -> dict[str, dict]:
@@ -315,7 +304,7 @@ def test_codes_are_checked_against_the_source(demo):
 
 def test_unreachable_source_is_a_message(settings):
     from tests.factories import ConnectionFactory
-    from tests.fake_akeneo import closed_port_url
+    from tests.support.akeneo import closed_port_url
 
     settings.AKENEO_MAX_ATTEMPTS = 1
     settings.AKENEO_CONNECT_TIMEOUT = 1.0

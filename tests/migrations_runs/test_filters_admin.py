@@ -9,19 +9,15 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationRun, Status
 from migrations_runs.services import start_run
 from tests.factories import connection_for
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=40)
-    yield server
-    server.stop()
+demo = demo_fixture(products=40)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from demo_akeneo.server import start_demo_server
 from migrations_runs.models import Mapping, MigrationLog, MigrationRun, Status
 from migrations_runs.services import execute_run, start_run
 from tests.factories import connection_for
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,11 +27,7 @@ OVERLAP = 300
 NOW = datetime.fromtimestamp(CATALOG_NOW, UTC)  # 2025-01-01 00:00:00 UTC
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=240)
-    yield server
-    server.stop()
+demo = demo_fixture(products=240)
 
 
 @pytest.fixture(autouse=True)

@@ -10,20 +10,16 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import MediaFile, Product
-from demo_akeneo.server import start_demo_server
 from migrations_runs.media import media_path
 from migrations_runs.models import MigrationLog, MigrationRun, Status
 from tests.factories import connection_for
 from tests.hostile_akeneo import start_hostile
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=12)
-    yield server
-    server.stop()
+demo = demo_fixture(products=12)
 
 
 def files_under(folder: Path) -> set[Path]:

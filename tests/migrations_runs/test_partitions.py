@@ -12,10 +12,10 @@ from django.utils import timezone
 from catalog.models import Product, ProductModel
 from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient, ClientSettings
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationLog, MigrationPartition, MigrationStep, RecordResult, Status
 from migrations_runs.partitions import NotPartitioned, plan, with_search
 from migrations_runs.services import execute_step, request_cancel, start_run
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,11 +26,7 @@ class WorkerKilled(BaseException):
     """Not an Exception: like a SIGKILL, nothing in the step gets to handle it."""
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=PRODUCTS)
-    yield server
-    server.stop()
+demo = demo_fixture(products=PRODUCTS)
 
 
 @pytest.fixture(autouse=True)

@@ -15,11 +15,11 @@ from django.urls import reverse
 
 from catalog.models import Attribute, Product
 from catalog.records import checksum_of
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationRun, RecordResult, Status
 from migrations_runs.records import RECORD_RESULTS_BATCH, outcome_counts, record_results
 from tests.factories import connection_for
 from tests.hostile_akeneo import HostileAkeneo
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,11 +28,7 @@ ENTITIES = "attributes,products"
 BAD_UUID = "ffffffff-0000-4000-8000-000000000001"
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=PRODUCTS)
-    yield server
-    server.stop()
+demo = demo_fixture(products=PRODUCTS)
 
 
 class OneBadProduct(HostileAkeneo):

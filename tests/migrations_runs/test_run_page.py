@@ -12,22 +12,18 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.entities import ENTITY_CODES
 from migrations_runs.models import MigrationLog, MigrationRun, Status
 from migrations_runs.services import start_run
 from tests.factories import ConnectionFactory
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:migrations_runs_migrationrun_changelist"
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=12)
-    yield server
-    server.stop()
+demo = demo_fixture(products=12)
 
 
 def run_url(run: MigrationRun) -> str:

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationLog, Status
 from migrations_runs.services import execute_run, request_cancel, start_run
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=30)
-    yield server
-    server.stop()
+demo = demo_fixture(products=30)
 
 
 def messages(run) -> list[str]:

@@ -10,7 +10,7 @@ from connections.models import Connection
 from migrations_runs.models import MigrationLog, MigrationRun, Status
 from migrations_runs.services import start_run
 from tests.factories import ConnectionFactory
-from tests.fake_akeneo import VALID
+from tests.support.akeneo import VALID
 
 pytestmark = pytest.mark.django_db
 

@@ -16,6 +16,7 @@ from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.errors import AkeneoHTTPError
 from demo_akeneo.server import DemoServer, start_demo_server
 from migrations_runs.source import SourcePage, walk
+from tests.support.demo import demo_fixture
 
 SUB_RESOURCES = [
     "attribute-options",
@@ -25,11 +26,7 @@ SUB_RESOURCES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServer]:
-    server = start_demo_server(products=60)
-    yield server
-    server.stop()
+demo = demo_fixture(products=60)
 
 
 @pytest.fixture

@@ -18,19 +18,15 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationLog, MigrationRun, MigrationStep, Status
 from tests.factories import connection_for
-from tests.integration.conftest import database_url_for_worker
+from tests.support.demo import demo_fixture
+from tests.support.services import database_url_for_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def slow_demo():
-    server = start_demo_server(products=120, latency_ms=150)
-    yield server
-    server.stop()
+slow_demo = demo_fixture(products=120, latency_ms=150)
 
 
 @pytest.fixture

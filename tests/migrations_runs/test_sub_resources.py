@@ -14,19 +14,15 @@ from catalog.models import Family, FamilyVariant, MediaFile, Product
 from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.resources import RESOURCES
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationLog, MigrationStep, Status
 from migrations_runs.services import execute_step, start_run
 from migrations_runs.source import walk
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=60)
-    yield server
-    server.stop()
+demo = demo_fixture(products=60)
 
 
 def demo_client(demo, **settings) -> AkeneoClient:
@@ -48,7 +44,9 @@ def test_a_family_only_in_the_local_catalog_does_not_fail_the_run(demo, connecti
     run = start_run(connection, ["families"], enqueue=False)
     step = execute_step(run.steps.get().pk, client=demo_client(demo))
     assert step.status == Status.COMPLETED, step.error
-    assert not MigrationLog.objects.filter(step=step).exclude(level="info").exists()  # the local family was never asked for
+    assert (
+        not MigrationLog.objects.filter(step=step).exclude(level="info").exists()
+    )  # the local family was never asked for
     with demo_client(demo) as client:
         served = {
             (family, variant["code"])

@@ -10,18 +10,14 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 
 from catalog.models import AttributeOption, MediaFile, Product
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import MigrationRun, Status, VerifyDifference, VerifyReport
 from migrations_runs.verify import differing_fields
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=60)
-    yield server
-    server.stop()
+demo = demo_fixture(products=60)
 
 
 def verify(connection, *extra: str) -> tuple[int, str]:

@@ -12,19 +12,15 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from catalog.models import CATALOG_MODELS, Product
-from demo_akeneo.server import start_demo_server
 from migrations_runs.models import VerifyReport
 from migrations_runs.verify import execute_report
 from tests.factories import connection_for
+from tests.support.demo import demo_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    server = start_demo_server(products=30)
-    yield server
-    server.stop()
+demo = demo_fixture(products=30)
 
 
 @pytest.fixture
