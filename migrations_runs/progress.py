@@ -13,16 +13,20 @@ from migrations_runs.models import COUNTERS, MigrationLog, MigrationRun, Migrati
 LOG_LINES = 200
 
 
-def step_progress(step: MigrationStep, now=None) -> dict:
+def step_progress(step: MigrationStep, now=None, estimate: int | None = None) -> dict:
+    """`estimate`: the records a step without Akeneo's count (an entity of several resources: options under
+    their attributes...) is expected to read, from the same entity's last completed run (see
+    `previous_reads`): percent and ETA then come from it, marked as estimated."""
     now = now or timezone.now()
     elapsed = ((step.finished_at or now) - step.started_at).total_seconds() if step.started_at else 0.0
     rate = step.read / elapsed if elapsed > 0 else 0.0
     percent = eta = None
+    expected = step.total or (estimate if step.total is None and estimate else None)
     if step.status == Status.COMPLETED:
         percent = 100.0
-    elif step.total:
-        percent = min(100.0, 100.0 * step.read / step.total)
-        eta = (step.total - step.read) / rate if rate > 0 and step.total > step.read else None
+    elif expected:
+        percent = min(100.0, 100.0 * step.read / expected)
+        eta = (expected - step.read) / rate if rate > 0 and expected > step.read else None
     return {
         "entity": step.entity,
         "label": ENTITY_BY_CODE[step.entity].label if step.entity in ENTITY_BY_CODE else step.entity,
@@ -30,6 +34,7 @@ def step_progress(step: MigrationStep, now=None) -> dict:
         "status_display": step.get_status_display(),
         **{counter: getattr(step, counter) for counter in COUNTERS},
         "total": step.total,
+        "estimated_total": expected if step.total is None else None,
         "media": step.media,
         "percent": percent,
         "rate": round(rate, 1),
@@ -39,9 +44,26 @@ def step_progress(step: MigrationStep, now=None) -> dict:
     }
 
 
+def previous_reads(run: MigrationRun) -> dict[str, int]:
+    """Per entity, the records read by its last completed step in an earlier run of the same connection with
+    the same filters (what a step Akeneo cannot count is likely to read again). One query, recent runs only."""
+    found: dict[str, int] = {}
+    rows = (
+        MigrationStep.objects.filter(run__connection_id=run.connection_id, status=Status.COMPLETED)
+        .exclude(run_id=run.pk)
+        .order_by("-finished_at")
+        .values_list("entity", "read", "run__filters")[:200]
+    )
+    for entity, read, filters in rows:
+        if entity not in found and (filters or {}) == (run.filters or {}):
+            found[entity] = read
+    return found
+
+
 def run_progress(run: MigrationRun, *, level: str | None = None) -> dict:
     """Everything the run page shows, in one query per table."""
     now = timezone.now()
+    estimates = previous_reads(run) if run.is_active else {}
     logs = MigrationLog.objects.filter(step__run=run).select_related("step").order_by("-pk")
     if level:
         logs = logs.filter(level=level)
@@ -54,7 +76,9 @@ def run_progress(run: MigrationRun, *, level: str | None = None) -> dict:
         "error": run.error,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "steps": [step_progress(step, now) for step in run.steps.order_by("position")],
+        "steps": [
+            step_progress(step, now, estimates.get(step.entity)) for step in run.steps.order_by("position")
+        ],
         "log": [
             {
                 "time": line.created_at.isoformat(),
