@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "events.apps.EventsConfig",
     "demo_akeneo.apps.DemoAkeneoConfig",
     "schedules.apps.SchedulesConfig",
+    "devtools.apps.DevtoolsConfig",
 ]
 
 MIDDLEWARE = [

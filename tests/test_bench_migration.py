@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from migrations_runs.management.commands.bench_migration import COLUMNS
+from devtools.management.commands.bench_migration import COLUMNS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ import time
 
 import requests
 
-from demo_akeneo.benchmark import demo_server, demo_stats
 from demo_akeneo.faults import FaultConfig
 from demo_akeneo.server import STATS_PATH
+from devtools.benchmark import demo_server, demo_stats
 
 from .helpers import API, Client
 

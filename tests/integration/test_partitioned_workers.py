@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from demo_akeneo.server import DemoServer, start_demo_server
-from migrations_runs.bench_workers import child_pids
+from devtools.workers import child_pids
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import MigrationPartition, MigrationRun, MigrationStep, Status
 from migrations_runs.services import start_run

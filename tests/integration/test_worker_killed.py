@@ -9,7 +9,7 @@ import time
 import pytest
 
 from demo_akeneo.server import start_demo_server
-from migrations_runs.bench_workers import child_pids
+from devtools.workers import child_pids
 from migrations_runs.importers import IMPORTERS
 from migrations_runs.models import MigrationStep, Status
 from migrations_runs.services import start_run

@@ -27,8 +27,8 @@ import redis
 from django.conf import settings
 
 from akeneo_migration.celery import app as celery_app
-from demo_akeneo.benchmark import free_port
-from migrations_runs.bench_workers import stop_process
+from devtools.benchmark import free_port
+from devtools.workers import stop_process
 
 if TYPE_CHECKING:
     from migrations_runs.models import MigrationRun
@@ -142,7 +142,7 @@ def celery_app_on_test_redis(redis_server, redis_client):
 
 def database_url_for_worker() -> str:
     """A DATABASE_URL for the database the test process is using now (pytest-django's test database)."""
-    from migrations_runs.bench_workers import BenchSetupError, database_url
+    from devtools.workers import BenchSetupError, database_url
 
     try:
         return database_url()

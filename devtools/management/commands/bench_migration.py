@@ -33,8 +33,8 @@ from django.db import connection as db_connection
 from django.test.utils import override_settings
 
 from connections.models import Connection
-from demo_akeneo.benchmark import bare_follow, demo_server, demo_stats
-from migrations_runs.bench_workers import BenchSetupError, WorkerPool, celery_workers
+from devtools.benchmark import bare_follow, demo_server, demo_stats
+from devtools.workers import BenchSetupError, WorkerPool, celery_workers
 from migrations_runs.entities import ENTITY_BY_CODE, ENTITY_CODES
 from migrations_runs.models import ACTIVE_STATUSES, MigrationRun, MigrationStep, Status
 from migrations_runs.services import MigrationNotStarted, execute_run, make_client, request_cancel, start_run

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection as db_connection
 from django.test.utils import override_settings
 
-from demo_akeneo.benchmark import free_port
+from devtools.benchmark import free_port
 
 REDIS_START_TIMEOUT = 10.0
 WORKER_START_TIMEOUT = 60.0

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from connections.akeneo.auth import Credentials
 from connections.akeneo.client import AkeneoClient, ClientSettings
-from demo_akeneo.benchmark import bare_read, demo_server
+from devtools.benchmark import bare_read, demo_server
 
 DEMO_CREDENTIALS = {
     "client_id": "bench-client",
