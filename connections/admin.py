@@ -25,8 +25,6 @@ from connections.masking import MASK, MaskedCredentialsMixin
 from connections.models import Connection
 from connections.services import CONNECTION_OK, verify_connection
 from events.services import events_tab_context
-from migrations_runs.entities import ENTITIES, ENTITY_CODES
-from migrations_runs.services import MigrationNotStarted, start_run
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -191,7 +189,6 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             connection.credentials()
         except CredentialsUnreadable as exc:
             messages.error(request, str(exc))
-        chosen = set(connection.migration_entities or [])
         return {
             "title": f"{verb} connection “{name}”",
             "subtitle": None,
@@ -199,16 +196,6 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             "history_rows": field_changes(connection),
             "can_test_connection": self.has_test_permission(request, connection),
             "masked": MASK,
-            "migration_entities": [
-                {"code": entity.code, "label": entity.label, "selected": entity.code in chosen}
-                for entity in ENTITIES
-            ],
-            "selected_count": len(chosen & set(ENTITY_CODES)),
-            "can_run_migration": request.user.has_perm("migrations_runs.run_migration"),
-            "can_view_runs": request.user.has_perm("migrations_runs.view_migrationrun"),
-            "can_delete_runs": request.user.has_perm("migrations_runs.delete_migrationrun"),
-            "migration_runs": connection.migration_runs.select_related("user")[:50],
-            "active_run": connection.migration_runs.filter(status__in=("queued", "running")).first(),
             **events_tab_context(request, connection),
         }
 
@@ -231,11 +218,6 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(require_POST(self.test_view)),
                 name="connections_connection_test",
             ),
-            path(
-                "<path:object_id>/migrate/",
-                self.admin_site.admin_view(require_POST(self.start_migration_view)),
-                name="connections_connection_migrate",
-            ),
         ]
         return custom + urls
 
@@ -250,24 +232,3 @@ class ConnectionAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
         else:
             messages.error(request, str(result))
         return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[connection.pk]))
-
-    def start_migration_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Save the entity selection on the connection, start a run, and show it."""
-        if not request.user.has_perm("migrations_runs.run_migration") or not self.has_view_permission(
-            request
-        ):
-            raise PermissionDenied
-        connection = self._connection_or_404(request, object_id)
-        entities = [code for code in request.POST.getlist("entities") if code in ENTITY_CODES]
-        Connection.objects.filter(pk=connection.pk).update(
-            migration_entities=entities
-        )  # a preference: no history
-        try:
-            run = start_run(
-                connection, entities, request.user, incremental=request.POST.get("mode") == "incremental"
-            )
-        except MigrationNotStarted as exc:
-            messages.error(request, str(exc))
-            return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[connection.pk]))
-        messages.success(request, f"Migration run #{run.pk} started: {len(run.entities)} entities.")
-        return HttpResponseRedirect(reverse("admin:migrations_runs_migrationrun_change", args=[run.pk]))

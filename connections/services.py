@@ -21,6 +21,7 @@ from connections.akeneo.client import AkeneoClient, ClientSettings
 from connections.akeneo.errors import AkeneoError, AkeneoHTTPError, AkeneoNotAnAPI, AkeneoUnreachable
 from connections.base_url import name_from_base_url, normalize_base_url
 from connections.crypto import CredentialsUnreadable
+from connections.guards import delete_refusal
 from connections.models import SECRET_FIELDS, Connection
 
 logger = logging.getLogger(__name__)
@@ -398,22 +399,17 @@ def update_connection(connection: Connection, *, reason: str = "", **values) -> 
 
 
 class ConnectionBusy(Exception):
-    """A migration is running on the connection: it cannot be deleted under the worker's feet."""
+    """Work running on the connection (a migration run, say) forbids deleting it under the worker's feet."""
 
 
 def delete_connection(connection: Connection) -> dict[str, int]:
     """Delete a connection with its migration history, mappings, schedules and received events. The imported
-    catalog is kept (its rows do not belong to a connection). Refused while a run is active and alive (a stale
-    one is ended by the deletion). Returns what was deleted, per model label."""
-    from migrations_runs.models import ACTIVE_STATUSES
-    from migrations_runs.services import stale_reason
-
-    for run in connection.migration_runs.filter(status__in=ACTIVE_STATUSES):
-        if stale_reason(run) is None:
-            raise ConnectionBusy(
-                f"Migration run #{run.pk} is {run.get_status_display().lower()} on this connection: "
-                "cancel it (and let it stop) first."
-            )
+    catalog is kept (its rows do not belong to a connection). Refused (ConnectionBusy) when a registered delete
+    guard objects: the apps that run work on a connection register one (connections.guards). Returns what was
+    deleted, per model label."""
+    reason = delete_refusal(connection)
+    if reason:
+        raise ConnectionBusy(reason)
     _total, per_model = connection.delete()
     return per_model
 

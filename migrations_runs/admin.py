@@ -1,5 +1,7 @@
-"""Migration history in the admin: read-only run pages with live progress, log download, cancel, delete; Verify
-and Preview reports (started from a connection's edit page, run on Celery, downloadable as text or JSON).
+"""Migration history in the admin: starting a run from a connection's edit page, read-only run pages with live
+progress, log download, cancel, delete; Verify and Preview reports (started from a connection's edit page, run on
+Celery, downloadable as text or JSON). The edit page's migration panel and tab come from
+templatetags/migration_panel.py.
 
 Only adapts HTTP to migrations_runs.services / progress. Deleting runs deletes history, never imported data.
 """
@@ -124,6 +126,11 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
                 name="migrations_runs_migrationrun_cancel",
             ),
             path(
+                "connection/<path:connection_id>/migrate/",
+                self.admin_site.admin_view(require_POST(self.start_view)),
+                name="migrations_runs_migrationrun_start",
+            ),
+            path(
                 "filters/<int:connection_id>/",
                 self.admin_site.admin_view(
                     sensitive_post_parameters("secret", "password", "client_id")(
@@ -134,6 +141,37 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def start_view(self, request: HttpRequest, connection_id: str) -> HttpResponse:
+        """Start a run from a connection's edit page (its Run-a-Migration panel): save the ticked entities on the
+        connection, start the run, and show it. Starting reads the connection's stored credentials, so the
+        connection's own view permission is needed as well as `run_migration`."""
+        from connections.models import Connection
+        from migrations_runs.entities import ENTITY_CODES
+        from migrations_runs.services import MigrationNotStarted, start_run
+
+        connection_admin = self.admin_site.get_model_admin(Connection)
+        if not request.user.has_perm(
+            "migrations_runs.run_migration"
+        ) or not connection_admin.has_view_permission(request):
+            raise PermissionDenied
+        # Any text (`abc`, `1/x`) is taken and looked up as the connection admin does: no such connection, a 404.
+        connection = connection_admin.get_object(request, connection_id)
+        if connection is None:
+            raise Http404("No such connection.")
+        entities = [code for code in request.POST.getlist("entities") if code in ENTITY_CODES]
+        Connection.objects.filter(pk=connection.pk).update(
+            migration_entities=entities
+        )  # a preference: no history
+        try:
+            run = start_run(
+                connection, entities, request.user, incremental=request.POST.get("mode") == "incremental"
+            )
+        except MigrationNotStarted as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:connections_connection_change", args=[connection.pk]))
+        messages.success(request, f"Migration run #{run.pk} started: {len(run.entities)} entities.")
+        return HttpResponseRedirect(reverse("admin:migrations_runs_migrationrun_change", args=[run.pk]))
 
     def filters_view(self, request: HttpRequest, connection_id: int) -> HttpResponse:
         """Save a connection's import filters (the Import Filters tab), checked against its source first. A
@@ -178,6 +216,8 @@ class MigrationRunAdmin(MaskedCredentialsMixin, admin.ModelAdmin):
     def _run(self, request: HttpRequest, run_id) -> MigrationRun:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if not str(run_id).isdigit():  # `abc/change/` would otherwise reach the database as an id, a 500
+            raise Http404("No such migration run.")
         return get_object_or_404(MigrationRun.objects.select_related("connection", "user"), pk=run_id)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):

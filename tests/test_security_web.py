@@ -133,11 +133,18 @@ def test_an_over_long_username_is_a_form_error(admin, fake_akeneo):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("action", ["test", "migrate"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/connections/connection/{}/test/",
+        "/admin/migrations_runs/migrationrun/connection/{}/migrate/",
+        "/admin/migrations_runs/migrationrun/{}/change/",
+    ],
+)
 @pytest.mark.parametrize("object_id", ["abc", "1abc", "999999", "1/x"])
-def test_odd_ids_in_test_and_migrate_urls_are_404(admin, action, object_id):
+def test_odd_ids_in_test_migrate_and_run_urls_are_404(admin, url, object_id):
     ConnectionFactory(name="prod")
-    response = admin.post(f"/admin/connections/connection/{object_id}/{action}/")
+    response = admin.post(url.format(object_id))
     assert response.status_code == 404
 
 

@@ -175,7 +175,7 @@ def test_start_migration_with_the_incremental_choice(admin, connection, monkeypa
     MigrationRun.objects.filter(pk=base.pk).update(started_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
     connection.import_filters = {"families": ["shoes"]}
     connection.save()
-    migrate = reverse("admin:connections_connection_migrate", args=[connection.pk])
+    migrate = reverse("admin:migrations_runs_migrationrun_start", args=[connection.pk])
     admin.post(migrate, {"entities": ["products"], "mode": "incremental"})
     run = MigrationRun.objects.exclude(pk=base.pk).get()
     assert run.filters["families"] == ["shoes"]  # the saved filters are copied onto the run

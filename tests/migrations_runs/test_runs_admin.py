@@ -25,7 +25,7 @@ def change_url(connection: Connection) -> str:
 
 
 def migrate_url(connection: Connection) -> str:
-    return reverse("admin:connections_connection_migrate", args=[connection.pk])
+    return reverse("admin:migrations_runs_migrationrun_start", args=[connection.pk])
 
 
 def run_url(run: MigrationRun) -> str:
