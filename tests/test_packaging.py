@@ -166,7 +166,9 @@ def test_the_installed_wheel_runs_the_app_on_its_own(built):
         check=True,
     )
     expected = _expected_in_wheel()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "STATIC_ROOT", "MEDIA_ROOT"}}
+    # as on a server: nothing the test session sets for itself (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE)
+    unwanted = {"DATABASE_URL", "STATIC_ROOT", "MEDIA_ROOT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unwanted}
     env.update(
         PYTHONPATH=str(target),
         DJANGO_SETTINGS_MODULE="akeneo_migration.settings",
