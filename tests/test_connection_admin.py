@@ -562,3 +562,11 @@ def test_migration_buttons_are_admin_buttons(admin, connection):
             rf'<button type="submit" form="start-migration-form" class="{classes}"[^>]*>{name}<', html
         )
     assert 'class="button default save-import-filters-button"' in html
+
+
+def test_the_index_and_sidebar_say_create_connection(admin):
+    index = admin.get("/admin/").content.decode()
+    assert ">Create connection</a>" in index
+    listing = admin.get("/admin/connections/connection/").content.decode()  # the sidebar (nav_sidebar)
+    assert ">Create connection</a>" in listing
+    assert ">Add</a>" in index  # the other models keep Django's wording
