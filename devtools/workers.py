@@ -158,7 +158,8 @@ def _forget_celery_connections(app) -> None:
     vars(app._local).pop("backend", None)
 
 
-def _start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
+def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
+    """A private redis-server on a free loopback port, without persistence, files in `workdir`: (process, URL)."""
     executable = shutil.which("redis-server")
     if executable is None:
         raise BenchSetupError(
@@ -233,7 +234,7 @@ def celery_workers(count: int) -> Iterator[WorkerPool]:
     names = ("broker_url", "result_backend", "task_always_eager")
     saved = {name: app.conf[name] for name in names}
     try:
-        redis_process, url = _start_redis(workdir)
+        redis_process, url = start_redis(workdir)
         pool = WorkerPool(redis_url=url, workdir=workdir)
         env = _worker_env(url)
         host = socket.gethostname()

@@ -27,82 +27,29 @@ import redis
 from django.conf import settings
 
 from akeneo_migration.celery import app as celery_app
-from devtools.benchmark import free_port
-from devtools.workers import stop_process
+from devtools.workers import BenchSetupError, start_redis, stop_process
 
 if TYPE_CHECKING:
     from migrations_runs.models import MigrationRun
 
-REDIS_START_TIMEOUT = 10.0
 WORKER_START_TIMEOUT = 30.0
 WORKER_STOP_TIMEOUT = 10.0
-
-
-def _answers_ping(url: str, process: subprocess.Popen) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    try:
-        deadline = time.monotonic() + REDIS_START_TIMEOUT
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if client.ping():
-                    return True
-            except redis.exceptions.RedisError:
-                time.sleep(0.05)
-        return False
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
     """A private redis-server on 127.0.0.1, without persistence. Yields its URL (database 0)."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        pytest.fail(
-            "redis-server is not on PATH: the integration tests need a real Redis. "
-            "Install it (Debian/Ubuntu: apt-get install redis-server; `make test` does this) and run again.",
-            pytrace=False,
-        )
-    workdir = tempfile.mkdtemp(prefix="test-redis-")
-    log_path = Path(workdir) / "redis.log"
-    process = None
-    url = ""
+    workdir = Path(tempfile.mkdtemp(prefix="test-redis-"))
     try:
-        for _attempt in range(3):  # the free port may be taken between probing and binding: try another
-            port = free_port()
-            url = f"redis://127.0.0.1:{port}/0"
-            with log_path.open("ab") as log:
-                process = subprocess.Popen(
-                    [
-                        executable,
-                        "--port",
-                        str(port),
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--dir",
-                        workdir,
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                )
-            if _answers_ping(url, process):
-                break
-            stop_process(process, 5)
-            process = None
-        if process is None:
-            pytest.fail(
-                f"redis-server did not start. Its output:\n{log_path.read_text(errors='replace')}",
-                pytrace=False,
-            )
-        yield url
-    finally:
-        if process is not None:
+        try:
+            process, url = start_redis(workdir)
+        except BenchSetupError as error:
+            pytest.fail(f"The integration tests need a real Redis: {error}", pytrace=False)
+        try:
+            yield url
+        finally:
             stop_process(process, 10)
+    finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
