@@ -8,11 +8,13 @@ from typing import Any
 
 from django import template
 from django.http import HttpRequest
+from django.urls import reverse
 
 from connections.masking import MASK
 from connections.models import Connection
 from migrations_runs.entities import ENTITIES, ENTITY_CODES
 from migrations_runs.models import ACTIVE_STATUSES
+from migrations_runs.run_page import MIGRATION_HISTORY_TAB
 
 register = template.Library()
 
@@ -21,11 +23,21 @@ HISTORY_ROWS = 50  # runs listed on the tab; the Migration History list holds th
 
 @register.inclusion_tag("admin/migrations_runs/connection/run_migration_panel.html")
 def run_migration_panel(connection: Connection, request: HttpRequest) -> dict[str, Any]:
-    """Entity checkboxes (the connection's last choice ticked), the active run if any, Start/Preview/Verify."""
+    """Entity checkboxes (the connection's last choice ticked), the active run if any, and the buttons the user
+    may use: Start and Preview need `run_migration`, Verify needs `verify_catalog`. Verify and Preview also need
+    the connection's own view permission, as their start view does: a button that answers 403 is worse than
+    none. A user holding only `verify_catalog` gets the entity choice and Verify."""
     user = request.user
     can_run = user.has_perm("migrations_runs.run_migration")
-    context: dict[str, Any] = {"connection": connection, "can_run_migration": can_run}
-    if not can_run:
+    views_connection = user.has_perm("connections.view_connection")
+    can_verify = user.has_perm("migrations_runs.verify_catalog") and views_connection
+    context: dict[str, Any] = {
+        "connection": connection,
+        "can_run_migration": can_run,
+        "can_preview": can_run and views_connection,
+        "can_verify": can_verify,
+    }
+    if not (can_run or can_verify):
         return context  # the panel only says so: no query for what it would not show
     chosen = set(connection.migration_entities or [])
     context.update(
@@ -35,7 +47,6 @@ def run_migration_panel(connection: Connection, request: HttpRequest) -> dict[st
         ],
         selected_count=len(chosen & set(ENTITY_CODES)),
         active_run=connection.migration_runs.filter(status__in=ACTIVE_STATUSES).first(),
-        can_verify=user.has_perm("migrations_runs.verify_catalog"),
     )
     return context
 
@@ -53,11 +64,21 @@ def migration_history_tab(connection: Connection, request: HttpRequest) -> dict[
         if can_view
         else [],
         "masked": MASK,
+        "history_tab_url": history_tab_url(connection),
     }
 
 
 @register.inclusion_tag("admin/migrations_runs/connection/migration_forms.html")
 def migration_forms(connection: Connection) -> dict[str, Any]:
     """The forms the panel's and the tab's buttons submit (through `form="…"`): they sit outside the connection
-    form, since HTML forms do not nest."""
-    return {"connection": connection}
+    form, since HTML forms do not nest. The bulk delete carries `next` back to the Migration History tab."""
+    return {
+        "connection": connection,
+        "history_tab_url": history_tab_url(connection),
+    }
+
+
+def history_tab_url(connection: Connection) -> str:
+    """The connection's Migration History tab: where deleting runs from that tab comes back to. Explicit, as the
+    Referer the delete views fall back on is not always sent (Referrer-Policy, privacy settings)."""
+    return reverse("admin:connections_connection_change", args=[connection.pk]) + MIGRATION_HISTORY_TAB

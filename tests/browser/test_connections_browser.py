@@ -51,7 +51,7 @@ def test_create_connection_lands_on_tabbed_edit_page(
     section.get_by_role("link", name="Connections", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/admin/connections/connection/")
 
-    page.get_by_role("link", name="Create connection").click()
+    page.locator("#content-main").get_by_role("link", name="Create connection").click()
     expect(page).to_have_url(ADD_URL)
     expect(page.locator("h1")).to_have_text("Create connection")
 

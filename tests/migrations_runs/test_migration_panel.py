@@ -96,3 +96,80 @@ def test_a_viewer_with_run_permission_starts_and_unknown_entities_are_dropped(
     assert run.entities == ["locales"] and enqueued == [run.pk]
     connection.refresh_from_db()
     assert connection.migration_entities == ["locales"]
+
+
+def test_a_verify_only_user_gets_the_entities_and_verify_but_no_start(client, django_user_model, connection):
+    connection.migration_entities = ["locales"]
+    connection.save(update_fields=["migration_entities"])
+    login(client, django_user_model, "view_connection", "verify_catalog")
+    block = run_migration_block(client.get(change_url(connection)).content.decode())
+    verify = reverse("admin:migrations_runs_verifyreport_start", args=[connection.pk, "verify"])
+    assert re.search(
+        rf'<button type="submit" form="start-migration-form" class="button verify-catalog-button" '
+        rf'formaction="{verify}"[^>]*>Verify<',
+        block,
+    )
+    ticked = re.findall(
+        r'<input type="checkbox" name="entities" value="([\w-]+)" form="start-migration-form"', block
+    )
+    assert len(ticked) == 13
+    assert re.search(r'value="locales" form="start-migration-form" data-entity checked>', block)
+    for absent in ("start-migration-button", "preview-migration-button", 'name="mode"', "kept for next time"):
+        assert absent not in block
+    assert "do not have the permission to run migrations" in block
+
+
+def test_verify_is_hidden_when_its_start_view_would_refuse(client, django_user_model, connection):
+    """The verify start view wants the connection's view permission: a change-only user sees no button."""
+    login(client, django_user_model, "change_connection", "verify_catalog")
+    block = run_migration_block(client.get(change_url(connection)).content.decode())
+    assert "verify-catalog-button" not in block and "data-entity" not in block
+    verify = reverse("admin:migrations_runs_verifyreport_start", args=[connection.pk, "verify"])
+    assert client.post(verify, {"entities": ["locales"]}).status_code == 403
+
+
+def test_the_buttons_are_guarded_against_unsaved_edits(admin, connection):
+    page = admin.get(change_url(connection)).content.decode()
+    assert re.search(r'<form id="start-migration-form"[^>]*data-unsaved-guard>', page)
+    assert '<script src="/static/migrations_runs/unsaved_edits.js" defer></script>' in page
+    block = run_migration_block(page)
+    for button, action in (("start-migration", "migration"), ("preview-migration", "preview"),
+                           ("verify-catalog", "verification")):  # fmt: skip
+        assert re.search(rf'class="button [^"]*{button}-button"[^>]*data-unsaved-action="{action}"', block)
+
+
+def history_tab(connection: Connection) -> str:
+    return change_url(connection) + "#migration-history"
+
+
+def test_deleting_one_run_from_the_tab_goes_back_to_it_without_a_referer(admin, connection):
+    run = MigrationRun.objects.create(connection=connection, entities=["locales"], status="completed")
+    page = admin.get(change_url(connection)).content.decode()
+    found = re.search(rf'<a href="([^"]*/migrationrun/{run.pk}/delete/[^"]*)">Delete</a>', page)
+    assert found, "no Delete link on the Migration History tab"
+    link = found.group(1)
+    assert link.endswith(f"?next={change_url(connection)}%23migration-history")
+    confirmation = admin.get(link).content.decode()  # the test client sends no Referer
+    assert f'<input type="hidden" name="next" value="{history_tab(connection)}">' in confirmation
+    response = admin.post(link, {"post": "yes", "next": history_tab(connection)})
+    assert response.status_code == 302 and response["Location"] == history_tab(connection)
+    assert not MigrationRun.objects.exists()
+
+
+def test_the_bulk_delete_form_carries_next_back_to_the_tab(admin, connection):
+    runs = [
+        MigrationRun.objects.create(connection=connection, entities=["locales"], status="completed")
+        for _ in range(2)
+    ]
+    page = admin.get(change_url(connection)).content.decode()
+    form = re.search(r'<form id="delete-runs-form" method="post" action="([^"]+)">(.*?)</form>', page, re.S)
+    assert form, "no bulk delete form"
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(2)))
+    assert hidden["next"] == history_tab(connection) and hidden["action"] == "delete_selected"
+    data = {**hidden, "_selected_action": [str(run.pk) for run in runs]}
+    confirmation = admin.post(form.group(1), data)
+    assert confirmation.status_code == 200
+    assert f'name="next" value="{history_tab(connection)}"' in confirmation.content.decode()
+    response = admin.post(form.group(1), {**data, "post": "yes"})
+    assert response.status_code == 302 and response["Location"] == history_tab(connection)
+    assert not MigrationRun.objects.exists()
