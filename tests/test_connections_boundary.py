@@ -112,4 +112,4 @@ def test_the_edit_page_posts_runs_to_the_migrations_runs_admin(admin):
     html = admin.get(reverse("admin:connections_connection_change", args=[connection.pk])).content.decode()
     start = reverse("admin:migrations_runs_migrationrun_start", args=[connection.pk])
     assert start == f"/admin/migrations_runs/migrationrun/connection/{connection.pk}/migrate/"
-    assert f'<form id="start-migration-form" method="post" action="{start}">' in html
+    assert f'<form id="start-migration-form" method="post" action="{start}"' in html
