@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection as db_connection
 
 from catalog.models import Locale
+from devtools.workers import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +66,7 @@ def test_a_new_nested_out_is_created(tmp_path):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("out", ["/proc/nope", "/etc/passwd"])
 def test_a_real_process_prints_one_line_and_exits_1(out):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_connection.settings_dict['NAME']}"}
+    env = {**os.environ, "DATABASE_URL": database_url()}  # this test database, SQLite or PostgreSQL
     done = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "export_catalog", "--out", out],
         capture_output=True,

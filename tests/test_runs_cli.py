@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection as db_connection
 from django.utils import timezone
 
 from catalog.models import Currency, Locale
+from devtools.workers import database_url
 from migrations_runs.models import MigrationLog, MigrationRun, MigrationStep, Status
 from migrations_runs.services import start_run
 from tests.factories import ConnectionFactory
@@ -271,7 +271,7 @@ def test_delete_refuses_a_live_run_or_an_unknown_id_and_deletes_nothing(migrated
 
 def test_a_user_mistake_is_one_line_on_stderr_and_exit_status_1(migrated):
     """Through `manage.py` itself, on this test database: no traceback, one line, status 1."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_connection.settings_dict['NAME']}"}
+    env = {**os.environ, "DATABASE_URL": database_url()}  # this test database, SQLite or PostgreSQL
     command = [sys.executable, str(ROOT / "manage.py"), "akeneo_runs"]
     for args, message in (
         (["show", "999999"], "CommandError: No migration run #999999 (see: manage.py akeneo_runs list)"),
